@@ -1,0 +1,69 @@
+"""servmodels — inference for SERVQUAL-family service-quality surveys.
+
+Data flow: ``read_survey`` / ``validate_survey`` -> :class:`SurveyData` ->
+estimators (``score``, ``item_analysis``, ...) -> frozen results with
+``to_frame()``, ``to_dict()`` and ``summary()``.
+"""
+
+from ._exceptions import (
+    ConstantItemWarning,
+    ConvergenceError,
+    DataFileError,
+    InstrumentError,
+    ModelSpecificationError,
+    NegativeReliabilityWarning,
+    Problem,
+    ServmodelsError,
+    ServmodelsWarning,
+    SmallSampleWarning,
+    ValidationError,
+)
+from ._validation import validate_survey
+from .data import SurveyData
+from .datasets import example_path, load_example, load_seed_table8
+from .instrument import Instrument, get_instrument, list_instruments
+from .io import read_survey, read_table
+from .reliability import AlphaResult, ItemAnalysisResult, critical_r, cronbach_alpha, item_analysis
+from .scoring import ScoreResult, score, score_summary
+from .simulate import simulate_servqual
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # data in
+    "Instrument",
+    "get_instrument",
+    "list_instruments",
+    "read_survey",
+    "read_table",
+    "validate_survey",
+    "SurveyData",
+    # estimators
+    "score",
+    "score_summary",
+    "item_analysis",
+    "cronbach_alpha",
+    "critical_r",
+    # results
+    "ScoreResult",
+    "ItemAnalysisResult",
+    "AlphaResult",
+    # data
+    "simulate_servqual",
+    "load_example",
+    "load_seed_table8",
+    "example_path",
+    # errors and warnings
+    "ServmodelsError",
+    "ValidationError",
+    "DataFileError",
+    "InstrumentError",
+    "ModelSpecificationError",
+    "ConvergenceError",
+    "Problem",
+    "ServmodelsWarning",
+    "ConstantItemWarning",
+    "SmallSampleWarning",
+    "NegativeReliabilityWarning",
+    "__version__",
+]

@@ -1,0 +1,366 @@
+"""The one place raw survey input is checked (STYLE: read -> validate -> SurveyData).
+
+Every problem is collected before anything is raised, so a user fixing a file
+sees all of them at once.  Row numbers in messages are 1-based data rows (row 1
+is the first respondent, on line 2 of a file with a header line).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._exceptions import (
+    MAX_ROWS_SHOWN,
+    ConstantItemWarning,
+    Problem,
+    ServmodelsError,
+    SmallSampleWarning,
+    ValidationError,
+)
+from .data import SurveyData
+from .instrument import Instrument, get_instrument
+
+__all__ = ["validate_survey", "NanPolicy"]
+
+NanPolicy = Literal["raise", "omit"]
+_NAN_POLICIES = ("raise", "omit")
+
+
+def _int_dtype_for(lo: int, hi: int) -> type[np.signedinteger[Any]]:
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return dt
+    return np.int64
+
+
+def _examples(values: Iterable[Any], limit: int = 3) -> str:
+    shown = []
+    for v in values:
+        r = repr(v.item() if isinstance(v, np.generic) else v)
+        if r not in shown:
+            shown.append(r)
+        if len(shown) == limit:
+            break
+    return ", ".join(shown)
+
+
+def _problem(kind: str, column: str | None, detail: str, mask: np.ndarray | None, rows: np.ndarray) -> Problem:
+    if mask is None:
+        return Problem(kind, column, detail)
+    hit = np.flatnonzero(mask)
+    return Problem(kind, column, detail, tuple(int(r) for r in rows[hit[:MAX_ROWS_SHOWN]]), int(hit.size))
+
+
+class _Checker:
+    """Accumulates problems and missing-value masks while columns are checked."""
+
+    def __init__(self, n: int, rows: np.ndarray):
+        self.n = n
+        self.rows = rows
+        self.problems: list[Problem] = []
+        self.missing: dict[str, np.ndarray] = {}
+
+    def add(self, kind: str, column: str | None, detail: str, mask: np.ndarray | None = None) -> None:
+        self.problems.append(_problem(kind, column, detail, mask, self.rows))
+
+    def numeric(self, col: str, series: pd.Series) -> np.ndarray | None:
+        """Float values of a column; text cells become problems, blanks become NaN."""
+        dtype = series.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            self.add("non_numeric", col, "true/false values where numbers are expected", np.ones(self.n, bool))
+            return None
+        if pd.api.types.is_numeric_dtype(dtype):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            raw = series.astype(object).to_numpy()
+            converted = pd.to_numeric(series.astype(object).where(series.notna()), errors="coerce")
+            values = np.asarray(converted, dtype=np.float64)
+            blank = pd.isna(raw) | np.array([isinstance(v, str) and not v.strip() for v in raw], dtype=bool)
+            text = np.isnan(values) & ~blank
+            if text.any():
+                self.add("non_numeric", col, f"non-numeric text ({_examples(raw[text])})", text)
+                values = np.where(text, np.nan, values)
+        return values
+
+    def note_missing(self, col: str, values: np.ndarray | pd.Series) -> None:
+        miss = np.asarray(pd.isna(values), dtype=bool)
+        if miss.any():
+            self.missing[col] = miss
+
+
+def _check_items(
+    chk: _Checker, frame: pd.DataFrame, cols: Sequence[str], lo: int, hi: int
+) -> dict[str, np.ndarray]:
+    """Check Likert item columns; return their values (float with NaN, or int)."""
+    out: dict[str, np.ndarray] = {}
+    for col in cols:
+        series = frame[col]
+        dtype = series.dtype
+        if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            # fast path for plain integer arrays: no missing values, no fractions possible
+            values = series.to_numpy()
+            vmin, vmax = (values.min(), values.max()) if values.size else (lo, hi)
+            if vmin < lo or vmax > hi:
+                bad = (values < lo) | (values > hi)
+                chk.add("out_of_range", col, f"values outside the scale {lo}-{hi} ({_examples(values[bad])})", bad)
+            out[col] = values
+            continue
+        values = chk.numeric(col, series)
+        if values is None:
+            continue
+        finite = ~np.isnan(values)
+        frac = finite & (values != np.floor(np.where(finite, values, 0)))
+        if frac.any():
+            chk.add("non_integer", col, f"non-integer Likert values ({_examples(values[frac])})", frac)
+        bad = finite & ((values < lo) | (values > hi))
+        if bad.any():
+            chk.add("out_of_range", col, f"values outside the scale {lo}-{hi} ({_examples(values[bad])})", bad)
+        chk.note_missing(col, values)
+        out[col] = values
+    return out
+
+
+def _resolve_columns(
+    instrument: Instrument,
+    *,
+    scale: tuple[int, int] | None,
+    score_sets: Iterable[str] | None,
+    column_map: Mapping[str, str] | None,
+    outcome: str | None,
+    respondent_id: str | None,
+    groups: Iterable[str] | None,
+    importance: Mapping[str, str] | None,
+) -> Instrument:
+    changes: dict[str, Any] = {}
+    if scale is not None:
+        changes["scale"] = tuple(scale)
+    if score_sets is not None:
+        changes["score_sets"] = tuple(score_sets)
+    if column_map is not None:
+        changes["column_map"] = {**instrument.column_map, **column_map}
+    if outcome is not None:
+        changes["outcome"] = outcome
+    if respondent_id is not None:
+        changes["respondent_id"] = respondent_id
+    if groups is not None:
+        changes["groups"] = tuple(groups)
+    if importance is not None:
+        changes["importance"] = dict(importance)
+    return instrument.with_columns(**changes) if changes else instrument
+
+
+def validate_survey(
+    frame: pd.DataFrame,
+    instrument: Instrument | str = "servqual25",
+    *,
+    scale: tuple[int, int] | None = None,
+    score_sets: Iterable[str] | None = None,
+    column_map: Mapping[str, str] | None = None,
+    outcome: str | None = None,
+    respondent_id: str | None = None,
+    groups: Iterable[str] | None = None,
+    importance: Mapping[str, str] | None = None,
+    nan_policy: NanPolicy = "raise",
+    source: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    row_offset: int = 0,
+) -> SurveyData:
+    """Check a DataFrame of responses against an instrument and build :class:`SurveyData`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per respondent.
+    instrument : Instrument or str
+        Layout (preset name, file path or object).  The keyword options below
+        override the instrument's own settings for this call.
+    scale : (int, int), optional
+        Admissible Likert range.
+    score_sets : sequence of str, optional
+        Subset of the instrument's score sets to read (e.g. ``["P"]`` for a
+        SERVPERF-only file).
+    column_map : mapping, optional
+        Default column name -> column in ``frame`` (e.g. ``{"P1": "perf_q1"}``).
+    outcome, respondent_id : str, optional
+        Overall-satisfaction and respondent-id columns.
+    groups : sequence of str, optional
+        Grouping columns such as village or gender.
+    importance : mapping of str to str, optional
+        Dimension -> column of importance points (weighted SERVQUAL).
+    nan_policy : {"raise", "omit"}
+        ``"raise"`` (default) reports every missing answer as a problem;
+        ``"omit"`` drops respondents with any missing answer (listwise) and
+        records how many and which rows on the result.
+    source : str, optional
+        Name used in messages (file name).
+    metadata : mapping, optional
+        Format metadata to keep (SPSS labels).
+    row_offset : int
+        Added to row numbers (a chunk that starts at row 1 001 has offset 1 000).
+
+    Returns
+    -------
+    SurveyData
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem with its column and rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from servmodels import validate_survey
+    >>> df = pd.DataFrame({"P1": [1, 2, 3], "P2": [4, "x", 2]})
+    >>> inst = {"name": "mini", "dimensions": {"d": [1, 2]}, "score_sets": ["P"], "scale": [1, 4]}
+    >>> validate_survey(df, inst)
+    Traceback (most recent call last):
+    ...
+    servmodels._exceptions.ValidationError: invalid survey data (1 problem): column 'P2': non-numeric text ('x') at row 2
+    """
+    if nan_policy not in _NAN_POLICIES:
+        raise ServmodelsError(f"nan_policy must be one of {_NAN_POLICIES}, got {nan_policy!r}")
+    if not isinstance(frame, pd.DataFrame):
+        raise ServmodelsError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    inst = _resolve_columns(
+        get_instrument(instrument),
+        scale=scale,
+        score_sets=score_sets,
+        column_map=column_map,
+        outcome=outcome,
+        respondent_id=respondent_id,
+        groups=groups,
+        importance=importance,
+    )
+    n = len(frame)
+    rows = np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64)
+    chk = _Checker(n, rows)
+    if frame.columns.duplicated().any():
+        for col in frame.columns[frame.columns.duplicated()].unique():
+            chk.add("duplicate_column", str(col), "column name appears more than once")
+        raise ValidationError(chk.problems, source)
+
+    # ---- columns that must exist
+    item_cols = {s: inst.columns(s) for s in inst.score_sets}
+    extra_cols = [c for c in (inst.respondent_id, inst.outcome) if c] + list(inst.groups) + list(inst.importance.values())
+    present = set(map(str, frame.columns))
+    frame = frame.rename(columns=str) if not all(isinstance(c, str) for c in frame.columns) else frame
+    lower = {c.lower(): c for c in present}
+    for col in [c for cols in item_cols.values() for c in cols] + extra_cols:
+        if col not in present:
+            hint = f" (found {lower[col.lower()]!r}; names are case-sensitive)" if col.lower() in lower else ""
+            chk.add("missing_column", col, f"required column is missing{hint}")
+    if n == 0:
+        chk.add("empty", None, "the data have no respondent rows")
+    if chk.problems:
+        raise ValidationError(chk.problems, source)
+
+    lo, hi = inst.scale
+    values = {s: _check_items(chk, frame, cols, lo, hi) for s, cols in item_cols.items()}
+
+    outcome_values = None
+    if inst.outcome:
+        outcome_values = chk.numeric(inst.outcome, frame[inst.outcome])
+        if outcome_values is not None:
+            chk.note_missing(inst.outcome, outcome_values)
+
+    importance_values = None
+    if inst.importance:
+        imp_cols = list(inst.importance.values())
+        arrays = [chk.numeric(c, frame[c]) for c in imp_cols]
+        if all(a is not None for a in arrays):
+            importance_values = np.column_stack(arrays)  # type: ignore[arg-type]
+            for j, c in enumerate(imp_cols):
+                neg = importance_values[:, j] < 0
+                if neg.any():
+                    chk.add("negative_weight", c, "negative importance points", neg)
+                chk.note_missing(c, importance_values[:, j])
+            allzero = np.nansum(np.abs(importance_values), axis=1) == 0
+            allzero &= ~np.isnan(importance_values).any(axis=1)
+            if allzero.any():
+                chk.add("zero_weights", None, f"importance points ({', '.join(imp_cols)}) are all zero", allzero)
+
+    ids = None
+    if inst.respondent_id:
+        id_series = frame[inst.respondent_id]
+        id_missing = id_series.isna().to_numpy()
+        if id_missing.any():
+            chk.add("missing_value", inst.respondent_id, "missing respondent id", id_missing)
+        dup = id_series.duplicated(keep=False).to_numpy() & ~id_missing
+        if dup.any():
+            chk.add("duplicate_id", inst.respondent_id, f"duplicate respondent ids ({_examples(id_series[dup])})", dup)
+        ids = id_series.to_numpy()
+
+    for g in inst.groups:
+        chk.note_missing(g, frame[g])
+
+    # ---- missing answers
+    keep = np.ones(n, dtype=bool)
+    if chk.missing:
+        if nan_policy == "raise":
+            for col, miss in chk.missing.items():
+                chk.add("missing_value", col, "missing values (use nan_policy='omit' to drop these respondents)", miss)
+        else:
+            for miss in chk.missing.values():
+                keep &= ~miss
+    if chk.problems:
+        raise ValidationError(chk.problems, source)
+    n_kept = int(keep.sum())
+    if n_kept == 0:
+        raise ValidationError(
+            [Problem("empty", None, f"no respondent is left after dropping {n} with missing values")], source
+        )
+
+    dropped = tuple(int(r) for r in rows[~keep])
+    dt = _int_dtype_for(lo, hi)
+    responses: dict[str, np.ndarray] = {}
+    constant: list[str] = []
+    for s, cols in item_cols.items():
+        arr = np.empty((n_kept, len(cols)), dtype=dt, order="F")
+        for j, col in enumerate(cols):
+            v = values[s][col]
+            arr[:, j] = v if n_kept == n else v[keep]
+            if n_kept > 1 and arr[0, j] == arr[:, j].min() == arr[:, j].max():
+                constant.append(col)
+        arr.flags.writeable = False
+        responses[s] = arr
+
+    issued: list[str] = []
+    if constant:
+        msg = f"constant item(s) with zero variance: {', '.join(constant)}; correlations involving them are undefined"
+        warnings.warn(msg, ConstantItemWarning, stacklevel=3)
+        issued.append(msg)
+    if n_kept < 3:
+        msg = f"only {n_kept} respondent(s) left; standard deviations and correlations are undefined or unstable"
+        warnings.warn(msg, SmallSampleWarning, stacklevel=3)
+        issued.append(msg)
+
+    def kept(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        a = a if n_kept == n else a[keep]
+        a = np.array(a, copy=True)
+        a.flags.writeable = False
+        return a
+
+    group_frame = frame.loc[:, list(inst.groups)].iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    return SurveyData(
+        instrument=inst,
+        responses=responses,
+        rows=rows[keep],
+        outcome=kept(outcome_values),
+        respondent_ids=kept(ids),
+        groups=group_frame,
+        importance=kept(importance_values),
+        n_dropped=n - n_kept,
+        dropped_rows=dropped,
+        source=source,
+        metadata=dict(metadata or {}),
+        warnings=tuple(issued),
+    )

@@ -1,0 +1,283 @@
+"""Command-line interface: ``servmodels validate|score|items|example|demo``.
+
+The CLI only parses arguments, calls the public API and renders results.  Any
+:class:`ServmodelsError` becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from ._exceptions import ServmodelsError
+from .data import SurveyData
+from .datasets import example_path
+from .instrument import SCORE_SET_NAMES, get_instrument
+from .io import read_survey
+from .reliability import item_analysis
+from .scoring import score
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"servmodels: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="survey file: .csv, .tsv, .xlsx, .sav, .dta or .parquet")
+    p.add_argument("--instrument", default="servqual25", help="preset (servqual25, servqual22) or YAML/JSON file [servqual25]")
+    p.add_argument("--scale", nargs=2, type=int, metavar=("MIN", "MAX"), help="Likert range (overrides the instrument)")
+    p.add_argument("--columns", metavar="TEMPLATE", help="column naming template, e.g. '{set}_{item}' [{set}{item}]")
+    p.add_argument("--map", action="append", default=[], metavar="DEFAULT=ACTUAL", help="rename one column, e.g. P1=perf_q1 (repeatable)")
+    p.add_argument("--id", dest="respondent_id", help="respondent id column (duplicates are errors)")
+    p.add_argument("--outcome", help="overall satisfaction column")
+    p.add_argument("--group", action="append", default=None, dest="groups", help="grouping column, e.g. village (repeatable)")
+    p.add_argument("--nan-policy", choices=("raise", "omit"), default="raise", help="missing answers: report (raise) or drop listwise (omit) [raise]")
+    p.add_argument("--sheet", help="Excel sheet name or index")
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print a JSON document on stdout")
+    p.add_argument("--out", metavar="PATH", help="write the table to .csv, .parquet or .xlsx")
+    p.add_argument("--quiet", action="store_true", help="no warnings on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="servmodels", description="Inference for SERVQUAL-family service-quality surveys.")
+    parser.add_argument("--version", action="version", version=f"servmodels {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check a survey file and report every problem")
+    _add_data_options(p)
+    p.add_argument("--scores", nargs="+", metavar="SET", help="score sets to read, e.g. P (default: all of the instrument's)")
+    _add_output_options(p)
+
+    p = sub.add_parser("score", help="SERVQUAL/SERVPERF scores of items, dimensions and respondents")
+    _add_data_options(p)
+    p.add_argument("--scores", nargs="+", metavar="SET", help="score sets to read, e.g. P for a SERVPERF-only file")
+    p.add_argument("--weights", metavar="W", help="'importance' or fixed weights 'tangibles=0.2,reliability=0.3,...'")
+    p.add_argument("--importance", nargs="+", metavar="COL", help="importance-point columns, one per dimension in order")
+    _add_output_options(p)
+
+    p = sub.add_parser("items", help="item-total correlations, critical r and Cronbach's alpha")
+    _add_data_options(p)
+    p.add_argument("--scores", default="P", help="P, E or gap (P - E) [P]")
+    p.add_argument("--confidence-level", type=float, default=0.95, help="for critical r and the Feldt interval [0.95]")
+    _add_output_options(p)
+
+    p = sub.add_parser("example", help="write the bundled synthetic example survey")
+    p.add_argument("--out", default="servqual_example.csv", help="destination [servqual_example.csv]")
+
+    p = sub.add_parser("demo", help="score and analyse the bundled example; write a report folder")
+    p.add_argument("--out", default="servmodels-demo", help="output folder [servmodels-demo]")
+    return parser
+
+
+def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ServmodelsError(f"--map expects DEFAULT=ACTUAL, got {pair!r}")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyData:
+    inst = get_instrument(args.instrument)
+    if args.columns:
+        inst = inst.with_columns(column_template=args.columns)
+    importance = None
+    if getattr(args, "importance", None):
+        if len(args.importance) != len(inst.dimension_names):
+            raise ServmodelsError(
+                f"--importance needs {len(inst.dimension_names)} columns ({', '.join(inst.dimension_names)}), got {len(args.importance)}"
+            )
+        importance = dict(zip(inst.dimension_names, args.importance))
+    sheet: str | int | None = args.sheet
+    if isinstance(sheet, str) and sheet.isdigit():
+        sheet = int(sheet)
+    return read_survey(
+        args.file,
+        inst,
+        scale=tuple(args.scale) if args.scale else None,
+        score_sets=[s.upper() for s in score_sets] if score_sets else None,
+        column_map=_parse_map(args.map) or None,
+        outcome=args.outcome,
+        respondent_id=args.respondent_id,
+        groups=args.groups,
+        importance=importance,
+        nan_policy=args.nan_policy,
+        sheet=sheet,
+    )
+
+
+def _parse_weights(text: str | None) -> Any:
+    if text is None or text == "importance":
+        return text
+    out = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise ServmodelsError(f"--weights expects 'importance' or DIM=W,DIM=W,..., got {text!r}")
+        k, v = part.split("=", 1)
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise ServmodelsError(f"--weights: {v!r} is not a number") from None
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a result table by extension (.csv, .parquet, .xlsx)."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    try:
+        if ext == ".csv":
+            frame.to_csv(path, index=False)
+        elif ext in (".parquet", ".pq"):
+            frame.to_parquet(path, index=False)
+        elif ext == ".xlsx":
+            frame.to_excel(path, index=False, engine="openpyxl")
+        else:
+            raise ServmodelsError(f"--out: unsupported extension {ext or '(none)'}; use .csv, .parquet or .xlsx")
+    except OSError as exc:
+        raise ServmodelsError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    return path
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str, table: pd.DataFrame | None) -> None:
+    if getattr(args, "out", None) and table is not None:
+        write_table(table, args.out)
+    if args.json:
+        sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+        if getattr(args, "out", None) and table is not None:
+            sys.stdout.write(f"wrote {args.out}\n")
+
+
+def _cmd_validate(args: argparse.Namespace) -> None:
+    data = _read(args, args.scores)
+    sets = ", ".join(f"{s} ({SCORE_SET_NAMES[s]})" for s in data.score_sets)
+    text = (
+        f"OK: {data.source} — {data.n_respondents} respondents used, {data.n_dropped} dropped; "
+        f"{data.instrument.n_items} items x score sets {sets}; scale {data.instrument.scale[0]}-{data.instrument.scale[1]}"
+    )
+    payload = {
+        "valid": True,
+        "source": data.source,
+        "n_respondents": data.n_respondents,
+        "n_dropped": data.n_dropped,
+        "dropped_rows": list(data.dropped_rows),
+        "score_sets": list(data.score_sets),
+        "scale": list(data.instrument.scale),
+        "warnings": list(data.warnings),
+    }
+    _emit(args, payload, text, data.to_frame() if args.out else None)
+
+
+def _cmd_score(args: argparse.Namespace) -> None:
+    data = _read(args, args.scores)
+    res = score(data, weights=_parse_weights(args.weights))
+    _emit(args, res.to_dict(), res.summary(), res.respondents)
+
+
+def _cmd_items(args: argparse.Namespace) -> None:
+    code = args.scores if args.scores.lower() in ("gap", "adequacy", "superiority") else args.scores.upper()
+    needed = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}.get(code.lower(), [code])
+    if code.lower() in ("gap", "adequacy", "superiority"):
+        code = code.lower()
+    elif code not in SCORE_SET_NAMES:
+        raise ServmodelsError(f"--scores must be one of P, E, M, D, gap, adequacy, superiority; got {args.scores!r}")
+    data = _read(args, needed)
+    res = item_analysis(data, scores=code, confidence_level=args.confidence_level)
+    _emit(args, res.to_dict(), res.summary(), res.items)
+
+
+def _cmd_example(args: argparse.Namespace) -> None:
+    try:
+        shutil.copyfile(example_path(), args.out)
+    except OSError as exc:
+        raise ServmodelsError(f"cannot write {args.out!r}: {exc.strerror or exc}") from None
+    sys.stdout.write(f"wrote {args.out} (synthetic example: 100 respondents, E1-E25, P1-P25, satisfaction)\n")
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = read_survey(example_path(), "servqual25", respondent_id="respondent_id", outcome="satisfaction", groups=["village", "gender"])
+    res = score(data)
+    write_table(res.items, out / "item_scores.csv")
+    write_table(res.dimensions.reset_index(), out / "dimension_scores.csv")
+    write_table(res.respondents, out / "respondent_scores.csv")
+    parts = [
+        "# servmodels demo report",
+        "",
+        "Data: bundled SYNTHETIC example shaped like Sumino & Sutrischastini (2016) — 100 respondents, 12 villages, "
+        "25 items answered as expectation and perception on a 1-4 scale.  Not real respondents.",
+        "",
+        "```",
+        res.summary(),
+        "```",
+    ]
+    for code in ("P", "E", "gap"):
+        ia = item_analysis(data, scores=code)
+        write_table(ia.items, out / f"item_analysis_{code}.csv")
+        parts += ["", "```", ia.summary(), "```"]
+    (out / "report.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
+    (out / "scores.json").write_text(json.dumps(res.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    sys.stdout.write(f"wrote {out}/report.md and tables (item, dimension, respondent scores; item analyses)\n")
+
+
+_COMMANDS = {
+    "validate": _cmd_validate,
+    "score": _cmd_score,
+    "items": _cmd_items,
+    "example": _cmd_example,
+    "demo": _cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``servmodels`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    quiet = getattr(args, "quiet", False)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _COMMANDS[args.command](args)
+        if not quiet:
+            for w in caught:
+                sys.stderr.write(f"servmodels: warning: {w.message}\n")
+        return EXIT_OK
+    except ServmodelsError as exc:
+        sys.stderr.write(f"servmodels: error: {' '.join(str(exc).split())}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("servmodels: interrupted\n")
+        return 130
+    except Exception as exc:  # never a raw traceback for users; SERVMODELS_DEBUG=1 shows it
+        if os.environ.get("SERVMODELS_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"servmodels: internal error: {type(exc).__name__}: {exc} (please report it; set SERVMODELS_DEBUG=1 for the traceback)\n"
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

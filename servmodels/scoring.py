@@ -1,0 +1,402 @@
+"""SERVQUAL and SERVPERF scoring: respondent-level and aggregate scores.
+
+Definitions (Parasuraman, Zeithaml & Berry 1988, 1991; Cronin & Taylor 1992):
+
+* item gap ``G_i = P_i - E_i`` (the SERVQUAL score of an item);
+* a respondent's dimension score is the mean of that dimension's items, for every
+  score set and gap;
+* the unweighted SERVQUAL score is the mean of the dimension gap scores, and
+  SERVPERF is the mean of the dimension perception scores (both ``*_overall``);
+* weighted SERVQUAL is ``sum_d w_d * G_d`` with ``w_d`` the respondent's importance
+  points for dimension ``d`` divided by their total (PBZ 1991 allocate 100 points),
+  or fixed weights normalised to sum to one.
+
+Aggregate item and dimension statistics are means and sample standard deviations
+(``ddof=1``) over respondents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._exceptions import ServmodelsError
+from ._results import jsonable, text_table
+from .data import SurveyData
+from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
+
+__all__ = ["ScoreResult", "score", "score_summary"]
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores of a survey (frozen).
+
+    Attributes
+    ----------
+    instrument : Instrument
+    scores : tuple of str
+        Score names present, e.g. ``("expectation", "perception", "gap")``.
+    items : DataFrame
+        One row per item: ``item``, ``dimension``, then for each score ``<score>``
+        (mean) and ``<score>_sd``.
+    dimensions : DataFrame
+        One row per dimension (indexed by name) with the same columns, plus a last
+        row ``overall`` (mean of the dimension scores).
+    respondents : DataFrame or None
+        Respondent-level scores ``<score>_<dimension>``, ``<score>_overall`` and
+        ``servqual_weighted``; ``None`` in summary-statistics mode.
+    n_respondents, n_dropped : int
+        Respondents used, and dropped by ``nan_policy="omit"``.
+    dropped_rows : tuple of int
+        1-based source rows of the dropped respondents.
+    weights : dict or None
+        Fixed dimension weights used for weighted SERVQUAL, or ``{"source": "importance"}``.
+    warnings : tuple of str
+    """
+
+    instrument: Instrument
+    scores: tuple[str, ...]
+    items: pd.DataFrame
+    dimensions: pd.DataFrame
+    respondents: pd.DataFrame | None
+    n_respondents: int | None
+    n_dropped: int = 0
+    dropped_rows: tuple[int, ...] = ()
+    weights: Mapping[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def overall(self) -> dict[str, float]:
+        """Overall means: every score's ``overall`` row, plus ``servqual``/``servperf`` aliases."""
+        out = {s: float(self.dimensions.loc["overall", s]) for s in self.scores}
+        if "gap" in out:
+            out["servqual"] = out["gap"]
+        if "perception" in out:
+            out["servperf"] = out["perception"]
+        out.update(self.extra)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: ``level, name, dimension, score, estimate, sd``."""
+        rows = []
+        for level, frame in (("item", self.items), ("dimension", self.dimensions.reset_index(names="name"))):
+            for rec in frame.to_dict(orient="records"):
+                for s in self.scores:
+                    rows.append(
+                        {
+                            "level": level if rec.get("name") != "overall" else "overall",
+                            "name": rec["item"] if level == "item" else rec["name"],
+                            "dimension": rec["dimension"] if level == "item" else rec["name"],
+                            "score": s,
+                            "estimate": rec[s],
+                            "sd": rec.get(f"{s}_sd", np.nan),
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary (the CLI's ``--json`` output)."""
+        dims = self.dimensions.drop(index="overall")
+        return jsonable(
+            {
+                "instrument": self.instrument.name,
+                "scale": list(self.instrument.scale),
+                "n_respondents": self.n_respondents,
+                "n_dropped": self.n_dropped,
+                "dropped_rows": list(self.dropped_rows),
+                "scores": list(self.scores),
+                "dimensions": {d: {s: dims.loc[d, s] for s in self.scores} for d in dims.index},
+                "dimension_sd": {
+                    d: {s: dims.loc[d, f"{s}_sd"] for s in self.scores if f"{s}_sd" in dims}
+                    for d in dims.index
+                },
+                "overall": self.overall,
+                "items": self.items,
+                "weights": dict(self.weights) if self.weights else None,
+                "warnings": list(self.warnings),
+            }
+        )
+
+    def summary(self, digits: int = 2) -> str:
+        """Text report of the item and dimension tables."""
+        head = f"SERVQUAL scores — {self.instrument.name}, scale {self.instrument.scale[0]}-{self.instrument.scale[1]}"
+        n = "summary statistics" if self.n_respondents is None else f"n = {self.n_respondents} respondents used, {self.n_dropped} dropped"
+        cols = ["item", "dimension", *self.scores]
+        return "\n".join(
+            [
+                head,
+                n,
+                "",
+                "Items (means)",
+                text_table(self.items[cols], digits),
+                "",
+                "Dimensions (means)",
+                text_table(self.dimensions[list(self.scores)].reset_index(names="dimension"), digits),
+            ]
+        )
+
+
+def _score_names(instrument: Instrument, sets: tuple[str, ...]) -> list[tuple[str, str | tuple[str, str]]]:
+    out: list[tuple[str, str | tuple[str, str]]] = [(SCORE_SET_NAMES[s], s) for s in sets]
+    out += [(g, ab) for g, ab in instrument.gaps.items() if ab[0] in sets and ab[1] in sets]
+    return out
+
+
+def _column_mean_sd(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact per-column mean and sample SD of a small-integer array via value counts."""
+    n, k = arr.shape
+    lo = int(arr.min()) if arr.size else 0
+    hi = int(arr.max()) if arr.size else 0
+    values = np.arange(lo, hi + 1, dtype=np.float64)
+    means = np.empty(k)
+    sds = np.empty(k)
+    for j in range(k):
+        col = arr[:, j]
+        counts = np.bincount((col - lo).astype(np.intp, copy=False), minlength=hi - lo + 1)
+        mean = counts @ values / n
+        means[j] = mean
+        sds[j] = np.sqrt(counts @ (values - mean) ** 2 / (n - 1)) if n > 1 else np.nan
+    return means, sds
+
+
+def _dimension_sums(arr: np.ndarray, index: list[np.ndarray]) -> list[np.ndarray]:
+    sums = []
+    for idx in index:
+        acc = arr[:, idx[0]].astype(np.int32)
+        for j in idx[1:]:
+            acc += arr[:, j]
+        sums.append(acc)
+    return sums
+
+
+def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None) -> ScoreResult:
+    """Score a validated survey: SERVQUAL gaps, SERVPERF, respondent and aggregate levels.
+
+    Parameters
+    ----------
+    data : SurveyData
+        From :func:`read_survey` / :func:`validate_survey`.
+    weights : None, "importance" or mapping of dimension -> weight
+        Weights for weighted SERVQUAL.  ``None`` uses the respondents' importance
+        points when the data have them, otherwise no weighted score is computed;
+        ``"importance"`` requires them; a mapping gives fixed weights (normalised
+        to sum to one).
+
+    Returns
+    -------
+    ScoreResult
+
+    Notes
+    -----
+    The dimension score of a respondent is the mean of the dimension's items; the
+    unweighted SERVQUAL score is the mean of the five dimension gaps
+    (Parasuraman, Berry & Zeithaml 1991, p. 445); SERVPERF (Cronin & Taylor 1992)
+    is the same average of perception scores.  Standard deviations use ``n - 1``.
+
+    Examples
+    --------
+    >>> from servmodels import read_survey, score, load_example
+    >>> res = score(read_survey(load_example()))
+    >>> round(res.dimensions.loc["tangibles", "perception"], 2)
+    3.13
+    >>> round(res.overall["servqual"], 2)
+    -0.36
+    """
+    inst = data.instrument
+    n = data.n_respondents
+    sets = data.score_sets
+    dims = inst.dimension_names
+    item_pos = {item: j for j, item in enumerate(inst.items)}
+    index = [np.array([item_pos[i] for i in inst.dimensions[d]]) for d in dims]
+    sizes = np.array([len(ix) for ix in index], dtype=np.float64)
+
+    # respondent-level dimension sums per score set (exact integer arithmetic)
+    sums = {s: _dimension_sums(data.responses[s], index) for s in sets}
+    respondent: dict[str, np.ndarray] = {}
+    item_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    dim_means: dict[tuple[str, str], float] = {}
+    names = _score_names(inst, sets)
+    for name, src in names:
+        if isinstance(src, tuple):
+            a, b = src
+            dim_sums = [sa - sb for sa, sb in zip(sums[a], sums[b])]
+            item_stats[name] = _column_mean_sd(data.item_scores(name))
+        else:
+            dim_sums = sums[src]
+            item_stats[name] = _column_mean_sd(data.responses[src])
+        dim_scores = [s / size for s, size in zip(dim_sums, sizes)]
+        for d, v, s_int, size in zip(dims, dim_scores, dim_sums, sizes):
+            respondent[f"{name}_{d}"] = v
+            # aggregate mean from the exact integer total: independent of respondent order/chunking
+            dim_means[(name, d)] = int(s_int.sum(dtype=np.int64)) / (n * size)
+        respondent[f"{name}_overall"] = np.mean(dim_scores, axis=0)
+        dim_means[(name, "overall")] = float(np.mean([dim_means[(name, d)] for d in dims]))
+
+    used_weights: dict[str, Any] | None = None
+    if "gap" in dict(names):
+        w = _resolve_weights(data, weights)
+        if w is not None:
+            gaps = np.column_stack([respondent[f"gap_{d}"] for d in dims])
+            respondent["servqual_weighted"] = np.einsum("ij,ij->i", gaps, w) if w.ndim == 2 else gaps @ w
+            used_weights = (
+                {"source": "importance"} if w.ndim == 2 else {d: float(x) for d, x in zip(dims, w)}
+            )
+    elif weights is not None:
+        raise ServmodelsError("weighted SERVQUAL needs both expectation (E) and perception (P) scores")
+
+    score_names = tuple(name for name, _ in names)
+    item_frame = pd.DataFrame({"item": list(inst.items), "dimension": [inst.dimension_of(i) for i in inst.items]})
+    for name in score_names:
+        item_frame[name] = item_stats[name][0]
+        item_frame[f"{name}_sd"] = item_stats[name][1]
+    dim_rows = {}
+    for d in (*dims, "overall"):
+        row = {}
+        for name in score_names:
+            v = respondent[f"{name}_{d}"]
+            row[name] = dim_means[(name, d)]
+            row[f"{name}_sd"] = float(v.std(ddof=1)) if n > 1 else np.nan
+        dim_rows[d] = row
+    dim_frame = pd.DataFrame.from_dict(dim_rows, orient="index")
+    dim_frame.index.name = "dimension"
+    extra = {}
+    if "servqual_weighted" in respondent:
+        extra["servqual_weighted"] = float(respondent["servqual_weighted"].mean())
+    resp = pd.DataFrame(respondent)
+    resp.insert(0, "row", data.rows)
+    if data.respondent_ids is not None:
+        resp.insert(1, inst.respondent_id or "respondent_id", data.respondent_ids)
+    return ScoreResult(
+        instrument=inst,
+        scores=score_names,
+        items=item_frame,
+        dimensions=dim_frame,
+        respondents=resp,
+        n_respondents=n,
+        n_dropped=data.n_dropped,
+        dropped_rows=data.dropped_rows,
+        weights=used_weights,
+        warnings=data.warnings,
+        extra=extra,
+    )
+
+
+def _resolve_weights(data: SurveyData, weights: str | Mapping[str, float] | None) -> np.ndarray | None:
+    dims = data.instrument.dimension_names
+    if weights is None:
+        weights = "importance" if data.importance is not None else None
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        if weights != "importance":
+            raise ServmodelsError(f"weights must be None, 'importance' or a mapping, got {weights!r}")
+        if data.importance is None:
+            raise ServmodelsError("weights='importance' needs importance columns (Instrument.importance)")
+        return data.importance / data.importance.sum(axis=1, keepdims=True)
+    unknown = sorted(set(weights) - set(dims))
+    missing = [d for d in dims if d not in weights]
+    if unknown or missing:
+        raise ServmodelsError(
+            f"weights must name every dimension ({', '.join(dims)}); "
+            f"unknown: {', '.join(unknown) or 'none'}, missing: {', '.join(missing) or 'none'}"
+        )
+    w = np.array([float(weights[d]) for d in dims])
+    if (w < 0).any() or w.sum() <= 0 or not np.isfinite(w).all():
+        raise ServmodelsError(f"weights must be non-negative with a positive total, got {dict(weights)}")
+    return w / w.sum()
+
+
+def score_summary(
+    item_means: pd.DataFrame,
+    instrument: Instrument | str = "servqual25",
+    *,
+    n_respondents: int | None = None,
+) -> ScoreResult:
+    """Dimension and overall scores from published item means (summary-statistics mode).
+
+    Use this to re-analyse a paper that reports only item means, such as Table 8 of
+    Sumino & Sutrischastini (2016) bundled as :func:`load_seed_table8`.
+
+    Parameters
+    ----------
+    item_means : DataFrame
+        One row per item with a column ``item`` (item identifier) and columns of
+        means named by score set code or long name (``P``/``perception``,
+        ``E``/``expectation``, ...).
+    instrument : Instrument or str
+    n_respondents : int, optional
+        Sample size, recorded on the result.
+
+    Returns
+    -------
+    ScoreResult
+        With ``respondents=None`` and no standard deviations.  Dimension scores are
+        means of item means; the overall row is the mean of dimension scores, and
+        ``extra["sum_<score>"]`` holds the sum of the dimension means (the "JUMLAH"
+        row of the seed's Table 9).
+
+    Examples
+    --------
+    >>> from servmodels import score_summary, load_seed_table8
+    >>> res = score_summary(load_seed_table8(), "servqual25")
+    >>> res.dimensions.loc["assurance", ["perception", "expectation", "gap"]].round(2).tolist()
+    [3.13, 3.57, -0.44]
+    """
+    from ._exceptions import Problem, ValidationError
+
+    inst = get_instrument(instrument)
+    if "item" not in item_means.columns:
+        raise ValidationError([Problem("missing_column", "item", "required column is missing")], "<item means>")
+    long_to_code = {v: k for k, v in SCORE_SET_NAMES.items()}
+    cols = {}
+    for c in item_means.columns:
+        code = c if c in SCORE_SET_NAMES else long_to_code.get(str(c).lower())
+        if code is not None:
+            cols[code] = c
+    sets = tuple(s for s in inst.score_sets if s in cols)
+    if not sets:
+        raise ValidationError(
+            [Problem("missing_column", None, f"no score-set columns found; expected some of {', '.join(inst.score_sets)}")],
+            "<item means>",
+        )
+    keyed = item_means.assign(item=item_means["item"].astype(str).str.strip()).set_index("item")
+    problems = []
+    missing_items = [i for i in inst.items if i not in keyed.index]
+    if missing_items:
+        problems.append(Problem("missing_value", "item", f"items not listed: {', '.join(missing_items)}"))
+    means: dict[str, np.ndarray] = {}
+    lo, hi = inst.scale
+    for s in sets:
+        vals = pd.to_numeric(keyed[cols[s]].reindex(list(inst.items)), errors="coerce").to_numpy(dtype=float)
+        bad = np.isnan(vals) | (vals < lo) | (vals > hi)
+        if bad.any() and not missing_items:
+            problems.append(
+                Problem("out_of_range", cols[s], f"item means must be numbers within the scale {lo}-{hi}", tuple(int(r) for r in np.flatnonzero(bad)[:5] + 1), int(bad.sum()))
+            )
+        means[s] = vals
+    if problems:
+        raise ValidationError(problems, "<item means>")
+    names = _score_names(inst, sets)
+    item_frame = pd.DataFrame({"item": list(inst.items), "dimension": [inst.dimension_of(i) for i in inst.items]})
+    for name, src in names:
+        item_frame[name] = means[src[0]] - means[src[1]] if isinstance(src, tuple) else means[src]
+    score_names = tuple(name for name, _ in names)
+    dim_frame = item_frame.groupby("dimension", sort=False)[list(score_names)].mean()
+    dim_frame = dim_frame.reindex(list(inst.dimension_names))
+    dim_frame.loc["overall"] = dim_frame.mean(axis=0)
+    extra = {f"sum_{s}": float(dim_frame.loc[list(inst.dimension_names), s].sum()) for s in score_names}
+    return ScoreResult(
+        instrument=inst,
+        scores=score_names,
+        items=item_frame,
+        dimensions=dim_frame,
+        respondents=None,
+        n_respondents=n_respondents,
+        extra=extra,
+    )
