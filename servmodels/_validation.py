@@ -65,6 +65,8 @@ class _Checker:
         self.rows = rows
         self.problems: list[Problem] = []
         self.missing: dict[str, np.ndarray] = {}
+        # cells already reported as invalid (text) are not reported again as missing
+        self.invalid: dict[str, np.ndarray] = {}
 
     def add(self, kind: str, column: str | None, detail: str, mask: np.ndarray | None = None) -> None:
         self.problems.append(_problem(kind, column, detail, mask, self.rows))
@@ -85,11 +87,13 @@ class _Checker:
             text = np.isnan(values) & ~blank
             if text.any():
                 self.add("non_numeric", col, f"non-numeric text ({_examples(raw[text])})", text)
-                values = np.where(text, np.nan, values)
+                self.invalid[col] = text
         return values
 
     def note_missing(self, col: str, values: np.ndarray | pd.Series) -> None:
         miss = np.asarray(pd.isna(values), dtype=bool)
+        if col in self.invalid:
+            miss &= ~self.invalid[col]
         if miss.any():
             self.missing[col] = miss
 

@@ -134,7 +134,7 @@ def cronbach_alpha(items: ArrayLike, *, confidence_level: float = 0.95) -> Alpha
     >>> import numpy as np
     >>> x = np.array([[1, 2, 2], [2, 2, 3], [3, 4, 3], [4, 3, 4], [2, 1, 2]])
     >>> round(cronbach_alpha(x).alpha, 4)
-    0.8571
+    0.8654
     """
     x = np.asarray(items, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] < 2 or x.shape[0] < 2:

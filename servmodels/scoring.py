@@ -203,7 +203,7 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
     --------
     >>> from servmodels import read_survey, score, load_example
     >>> res = score(read_survey(load_example()))
-    >>> round(res.dimensions.loc["tangibles", "perception"], 2)
+    >>> round(float(res.dimensions.loc["tangibles", "perception"]), 2)
     3.13
     >>> round(res.overall["servqual"], 2)
     -0.36

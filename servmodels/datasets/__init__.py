@@ -49,7 +49,7 @@ def load_example() -> pd.DataFrame:
     >>> df = load_example()
     >>> df.shape
     (100, 54)
-    >>> round(df["P7"].mean(), 2), round(df["E7"].mean(), 2)   # Table 8, item 7
+    >>> float(df["P7"].mean()), float(df["E7"].mean())   # Table 8, item 7
     (2.12, 3.5)
     """
     return pd.read_csv(example_path())
@@ -65,7 +65,8 @@ def load_seed_table8() -> pd.DataFrame:
 
     Examples
     --------
-    >>> load_seed_table8().loc[16, ["item", "perception", "expectation"]].tolist()
-    [17, 2.95, 3.66]
+    >>> t8 = load_seed_table8()
+    >>> int(t8.loc[16, "item"]), float(t8.loc[16, "perception"]), float(t8.loc[16, "expectation"])
+    (17, 2.95, 3.66)
     """
     return pd.read_csv(_path("seed_table8.csv"))

@@ -1,0 +1,149 @@
+"""The command line: JSON interfaces, one-line errors, exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import servmodels as sm
+from servmodels.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture()
+def example_csv(tmp_path):
+    path = tmp_path / "survey.csv"
+    sm.load_example().to_csv(path, index=False)
+    return path
+
+
+def test_score_json_interface(capsys, example_csv):
+    code, out, err = run(capsys, "score", str(example_csv), "--scale", "1", "5", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["n_respondents"] == 100 and doc["n_dropped"] == 0
+    assert list(doc["dimensions"]) == ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+    df = sm.load_example()
+    # closed form: the dimension mean is the mean of its items over respondents
+    expected = df[[f"P{i}" for i in range(16, 21)]].to_numpy().mean()
+    assert doc["dimensions"]["assurance"]["perception"] == pytest.approx(expected, rel=1e-12)
+    gap = (df[[f"P{i}" for i in range(1, 6)]].to_numpy() - df[[f"E{i}" for i in range(1, 6)]].to_numpy()).mean()
+    assert doc["dimensions"]["tangibles"]["gap"] == pytest.approx(gap, rel=1e-12)
+    assert set(doc["dimensions"]["empathy"]) == {"expectation", "perception", "gap"}
+
+
+def test_items_json_interface(capsys, example_csv, psych_ref):
+    code, out, err = run(capsys, "items", str(example_csv), "--scale", "1", "5", "--scores", "P", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["r_critical"] == pytest.approx(psych_ref["cases"]["example"]["r_critical"], rel=1e-12)
+    dim = doc["dimensions"]["reliability"]
+    ref = psych_ref["cases"]["example"]["sets"]["P"]["dimensions"]["reliability"]
+    assert dim["alpha"] == pytest.approx(ref["raw_alpha"], rel=1e-9)
+    assert dim["alpha_standardized"] == pytest.approx(ref["std_alpha"], rel=1e-9)
+    assert dim["alpha_ci_low"] == pytest.approx(ref["feldt_low"], rel=1e-9)
+    assert dim["alpha_ci_high"] == pytest.approx(ref["feldt_high"], rel=1e-9)
+    item = dim["items"][1]
+    assert item["item"] == "P7"
+    assert item["item_total_r"] == pytest.approx(ref["raw_r"][1], rel=1e-9)
+    assert item["corrected_item_total_r"] == pytest.approx(ref["r_drop"][1], rel=1e-9)
+    assert item["alpha_if_deleted"] == pytest.approx(ref["alpha_drop"][1], rel=1e-9)
+
+
+def test_items_on_gap_scores(capsys, example_csv, psych_ref):
+    code, out, _ = run(capsys, "items", str(example_csv), "--scores", "gap", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    ref = psych_ref["cases"]["example"]["sets"]["gap"]["dimensions"]["empathy"]
+    assert doc["dimensions"]["empathy"]["alpha"] == pytest.approx(ref["raw_alpha"], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "mutate, pattern",
+    [
+        (lambda df: df.assign(P4=df["P4"].where(df.index != 9, 6)), r"column 'P4'.*at row 10"),
+        (lambda df: df.assign(E2=df["E2"].astype(object).where(df.index != 2, "banyak")), r"column 'E2': non-numeric text \('banyak'\) at row 3"),
+        (lambda df: df.drop(columns="P17"), r"column 'P17': required column is missing"),
+    ],
+)
+def test_bad_files_exit_2_with_one_line(capsys, tmp_path, mutate, pattern):
+    path = tmp_path / "bad.csv"
+    mutate(sm.load_example()).to_csv(path, index=False)
+    scores = "E" if "E2" in pattern else "P"  # items reads only the score set it analyses
+    for cmd in (["score", str(path), "--scale", "1", "5", "--json"], ["items", str(path), "--scale", "1", "5", "--scores", scores, "--json"]):
+        code, out, err = run(capsys, *cmd)
+        assert code == 2
+        assert out == ""
+        assert err.count("\n") == 1 and err.startswith("servmodels: error:")
+        assert __import__("re").search(pattern, err), err
+
+
+def test_missing_file_and_usage_errors(capsys, tmp_path):
+    code, _, err = run(capsys, "score", str(tmp_path / "none.csv"))
+    assert code == 2 and "no such file" in err
+    with pytest.raises(SystemExit) as ei:
+        main(["score"])
+    assert ei.value.code == 2
+
+
+def test_out_files_and_nan_policy(capsys, tmp_path):
+    df = sm.load_example()
+    df.loc[[4, 9], "P3"] = None
+    path = tmp_path / "gaps.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "score", str(path))
+    assert code == 2 and "missing values" in err and "rows 5, 10" in err
+    out = tmp_path / "scores.parquet"
+    code, stdout, err = run(capsys, "score", str(path), "--nan-policy", "omit", "--out", str(out), "--json")
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["n_respondents"] == 98 and doc["n_dropped"] == 2 and doc["dropped_rows"] == [5, 10]
+    written = pd.read_parquet(out)
+    assert len(written) == 98 and "gap_overall" in written
+    for ext in (".csv", ".xlsx"):
+        code, _, err = run(capsys, "items", str(path), "--nan-policy", "omit", "--out", str(tmp_path / f"i{ext}"))
+        assert code == 0, err
+    code, _, err = run(capsys, "score", str(path), "--nan-policy", "omit", "--out", str(tmp_path / "x.doc"))
+    assert code == 2 and "unsupported extension" in err
+
+
+def test_validate_command(capsys, example_csv):
+    code, out, _ = run(capsys, "validate", str(example_csv), "--id", "respondent_id", "--group", "village", "--json")
+    assert code == 0 and json.loads(out)["valid"] is True
+    code, out, _ = run(capsys, "validate", str(example_csv))
+    assert code == 0 and out.startswith("OK:")
+
+
+def test_custom_instrument_file_and_map(capsys, tmp_path):
+    spec = tmp_path / "inst.yaml"
+    spec.write_text("name: two\nscale: [1, 4]\nscore_sets: [P]\ndimensions:\n  speed: [1, 2]\n  care: [3, 4]\n")
+    df = sm.load_example()[["P1", "P2", "P3", "P4"]].rename(columns={"P1": "q1"})
+    path = tmp_path / "s.csv"
+    df.to_csv(path, index=False)
+    code, out, err = run(capsys, "score", str(path), "--instrument", str(spec), "--map", "P1=q1", "--json")
+    assert code == 0, err
+    assert set(json.loads(out)["dimensions"]) == {"speed", "care"}
+
+
+def test_weights_option(capsys, example_csv):
+    code, out, _ = run(capsys, "score", str(example_csv), "--json", "--weights", "tangibles=1,reliability=1,responsiveness=1,assurance=1,empathy=1")
+    doc = json.loads(out)
+    assert code == 0 and doc["overall"]["servqual_weighted"] == pytest.approx(doc["overall"]["servqual"], rel=1e-12)
+    code, _, err = run(capsys, "score", str(example_csv), "--weights", "tangibles")
+    assert code == 2 and "--weights" in err
+
+
+def test_module_entry_point_and_demo(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "servmodels", "demo", "--out", str(tmp_path / "d")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = (tmp_path / "d" / "report.md").read_text()
+    assert "SYNTHETIC" in report and "Cronbach" in report
+    proc = subprocess.run([sys.executable, "-m", "servmodels", "score", str(tmp_path / "missing.sav")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
