@@ -353,7 +353,11 @@ def validate_survey(
         a.flags.writeable = False
         return a
 
-    group_frame = frame.loc[:, list(inst.groups)].iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    if inst.groups:
+        group_frame = frame.loc[:, list(inst.groups)]
+        group_frame = (group_frame if n_kept == n else group_frame.iloc[np.flatnonzero(keep)]).reset_index(drop=True)
+    else:
+        group_frame = pd.DataFrame(index=pd.RangeIndex(n_kept))
     return SurveyData(
         instrument=inst,
         responses=responses,

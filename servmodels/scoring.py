@@ -18,6 +18,7 @@ Aggregate item and dimension statistics are means and sample standard deviations
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,9 @@ from .data import SurveyData
 from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
 
 __all__ = ["ScoreResult", "score", "score_summary"]
+
+#: below this many respondents a helper thread costs more than it saves
+_THREAD_MIN_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -148,31 +152,64 @@ def _score_names(instrument: Instrument, sets: tuple[str, ...]) -> list[tuple[st
     return out
 
 
-def _column_mean_sd(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact per-column mean and sample SD of a small-integer array via value counts."""
-    n, k = arr.shape
-    lo = int(arr.min()) if arr.size else 0
-    hi = int(arr.max()) if arr.size else 0
-    values = np.arange(lo, hi + 1, dtype=np.float64)
-    means = np.empty(k)
-    sds = np.empty(k)
-    for j in range(k):
-        col = arr[:, j]
-        counts = np.bincount((col - lo).astype(np.intp, copy=False), minlength=hi - lo + 1)
-        mean = counts @ values / n
-        means[j] = mean
-        sds[j] = np.sqrt(counts @ (values - mean) ** 2 / (n - 1)) if n > 1 else np.nan
-    return means, sds
+def _mean_sd(n: int, total: int, sumsq: int, scale: float = 1.0) -> tuple[float, float]:
+    """Mean and sample SD of values/scale from exact integer moments.
+
+    ``var = (n * sum(x^2) - (sum x)^2) / (n (n - 1))`` evaluated in Python integers,
+    so the result does not depend on respondent order or on how data were chunked.
+    """
+    mean = total / (n * scale)
+    if n < 2:
+        return mean, float("nan")
+    num = n * sumsq - total * total
+    return mean, float(np.sqrt(num / (n * (n - 1)))) / scale
 
 
-def _dimension_sums(arr: np.ndarray, index: list[np.ndarray]) -> list[np.ndarray]:
+def _sum_squares(a: np.ndarray, b: np.ndarray, small: bool, acc: type) -> np.ndarray:
+    """Column sums of a*b as int64 (exact)."""
+    if small:
+        # |a*b| <= 121 fits int8: one cheap pass, then an integer column reduction
+        return np.multiply(a, b, dtype=np.int8).sum(axis=0, dtype=acc).astype(np.int64)
+    return np.einsum("ij,ij->j", a, b, dtype=np.int64)
+
+
+def _item_moments(data: SurveyData, names: list[tuple[str, str | tuple[str, str]]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per-item (sum, sum of squares) as int64, for score sets and gaps.
+
+    A gap's moments come from the sets' moments and the cross-product
+    ``sum(P * E)``, so the gap array itself is never materialised.
+    """
+    lo, hi = data.instrument.scale
+    small = max(abs(lo), abs(hi)) <= 11 and all(a.dtype == np.int8 for a in data.responses.values())
+    # int32 accumulators are about twice as fast as int64 and exact while n * 121 < 2**31
+    acc = np.int32 if data.n_respondents * 121 < np.iinfo(np.int32).max else np.int64
+    raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for s, arr in data.responses.items():
+        total = arr.sum(axis=0, dtype=acc if small else np.int64).astype(np.int64)
+        raw[s] = (total, _sum_squares(arr, arr, small, acc))
+    out = {}
+    for name, src in names:
+        if isinstance(src, tuple):
+            a, b = src
+            cross = _sum_squares(data.responses[a], data.responses[b], small, acc)
+            out[name] = (raw[a][0] - raw[b][0], raw[a][1] + raw[b][1] - 2 * cross)
+        else:
+            out[name] = raw[src]
+    return out
+
+
+def _dimension_sums(arr: np.ndarray, index: list[np.ndarray], dtype: type) -> list[np.ndarray]:
     sums = []
     for idx in index:
-        acc = arr[:, idx[0]].astype(np.int32)
+        acc = arr[:, idx[0]].astype(dtype)
         for j in idx[1:]:
             acc += arr[:, j]
         sums.append(acc)
     return sums
+
+
+def _int_moments(v: np.ndarray) -> tuple[int, int]:
+    return int(v.sum(dtype=np.int64)), int(np.einsum("i,i->", v, v, dtype=np.int64))
 
 
 def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None) -> ScoreResult:
@@ -198,6 +235,8 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
     unweighted SERVQUAL score is the mean of the five dimension gaps
     (Parasuraman, Berry & Zeithaml 1991, p. 445); SERVPERF (Cronin & Taylor 1992)
     is the same average of perception scores.  Standard deviations use ``n - 1``.
+    Item and dimension means and SDs are computed from exact integer moments, so
+    they do not depend on respondent order or chunking.
 
     Examples
     --------
@@ -214,61 +253,81 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
     dims = inst.dimension_names
     item_pos = {item: j for j, item in enumerate(inst.items)}
     index = [np.array([item_pos[i] for i in inst.dimensions[d]]) for d in dims]
-    sizes = np.array([len(ix) for ix in index], dtype=np.float64)
-
-    # respondent-level dimension sums per score set (exact integer arithmetic)
-    sums = {s: _dimension_sums(data.responses[s], index) for s in sets}
-    respondent: dict[str, np.ndarray] = {}
-    item_stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    dim_means: dict[tuple[str, str], float] = {}
+    sizes = [float(len(ix)) for ix in index]
     names = _score_names(inst, sets)
-    for name, src in names:
-        if isinstance(src, tuple):
-            a, b = src
-            dim_sums = [sa - sb for sa, sb in zip(sums[a], sums[b])]
-            item_stats[name] = _column_mean_sd(data.item_scores(name))
-        else:
-            dim_sums = sums[src]
-            item_stats[name] = _column_mean_sd(data.responses[src])
-        dim_scores = [s / size for s, size in zip(dim_sums, sizes)]
-        for d, v, s_int, size in zip(dims, dim_scores, dim_sums, sizes):
-            respondent[f"{name}_{d}"] = v
-            # aggregate mean from the exact integer total: independent of respondent order/chunking
-            dim_means[(name, d)] = int(s_int.sum(dtype=np.int64)) / (n * size)
-        respondent[f"{name}_overall"] = np.mean(dim_scores, axis=0)
-        dim_means[(name, "overall")] = float(np.mean([dim_means[(name, d)] for d in dims]))
+    score_names = tuple(name for name, _ in names)
 
-    used_weights: dict[str, Any] | None = None
-    if "gap" in dict(names):
-        w = _resolve_weights(data, weights)
-        if w is not None:
-            gaps = np.column_stack([respondent[f"gap_{d}"] for d in dims])
-            respondent["servqual_weighted"] = np.einsum("ij,ij->i", gaps, w) if w.ndim == 2 else gaps @ w
-            used_weights = (
-                {"source": "importance"} if w.ndim == 2 else {d: float(x) for d, x in zip(dims, w)}
-            )
-    elif weights is not None:
+    w = _resolve_weights(data, weights) if "gap" in score_names else None
+    if weights is not None and "gap" not in score_names:
         raise ServmodelsError("weighted SERVQUAL needs both expectation (E) and perception (P) scores")
 
-    score_names = tuple(name for name, _ in names)
+    # Respondent-level scores are written straight into one (n_columns, n) block,
+    # which pandas adopts without a copy (its internal layout).
+    resp_cols = [f"{name}_{d}" for name, _ in names for d in (*dims, "overall")]
+    if w is not None:
+        resp_cols.append("servqual_weighted")
+    block = np.empty((len(resp_cols), n))
+    col_of = {c: i for i, c in enumerate(resp_cols)}
+
+    lo, hi = inst.scale
+    # overall = mean over dimensions of S_d / size_d = sum_d S_d * (L / size_d) / (D * L),
+    # with L the least common multiple of the sizes: an integer numerator, so exact.
+    lcm = int(np.lcm.reduce([len(ix) for ix in index]))
+    # |item gap| <= 2 max|v|, so |S_d| <= 2 max|v| size_d and |overall numerator| <= 2 max|v| L D
+    bound = 2 * max(abs(lo), abs(hi)) * max(max(len(ix) for ix in index), lcm * len(dims))
+    int_type = np.int16 if bound < np.iinfo(np.int16).max else np.int64
+    # Item moments (integer reductions that release the GIL) run on a second thread
+    # while this one builds the respondent-level block; results do not depend on it.
+    pool = ThreadPoolExecutor(max_workers=1) if n >= _THREAD_MIN_ROWS else None
+    moments_future = pool.submit(_item_moments, data, names) if pool else None
+    sums = {s: _dimension_sums(data.responses[s], index, int_type) for s in sets}
+    dim_stats: dict[tuple[str, str], tuple[float, float]] = {}
+    for name, src in names:
+        if isinstance(src, tuple):
+            dim_sums = [sa - sb for sa, sb in zip(sums[src[0]], sums[src[1]])]
+        else:
+            dim_sums = sums[src]
+        overall_int = np.zeros(n, dtype=int_type)
+        for d, s_int, size in zip(dims, dim_sums, sizes):
+            dim_stats[(name, d)] = _mean_sd(n, *_int_moments(s_int), size)
+            np.divide(s_int, size, out=block[col_of[f"{name}_{d}"]])
+            overall_int += s_int * int_type(lcm // int(size))
+        dim_stats[(name, "overall")] = _mean_sd(n, *_int_moments(overall_int), float(len(dims) * lcm))
+        np.divide(overall_int, len(dims) * lcm, out=block[col_of[f"{name}_overall"]])
+
+    used_weights: dict[str, Any] | None = None
+    extra: dict[str, float] = {}
+    if w is not None:
+        gaps = block[[col_of[f"gap_{d}"] for d in dims]]
+        target = block[col_of["servqual_weighted"]]
+        if w.ndim == 2:
+            np.einsum("ji,ij->i", gaps, w, out=target)
+            used_weights = {"source": "importance"}
+        else:
+            np.dot(w, gaps, out=target)
+            used_weights = {d: float(x) for d, x in zip(dims, w)}
+        extra["servqual_weighted"] = float(target.mean())
+
+    if pool is not None and moments_future is not None:
+        moments = moments_future.result()
+        pool.shutdown()
+    else:
+        moments = _item_moments(data, names)
     item_frame = pd.DataFrame({"item": list(inst.items), "dimension": [inst.dimension_of(i) for i in inst.items]})
     for name in score_names:
-        item_frame[name] = item_stats[name][0]
-        item_frame[f"{name}_sd"] = item_stats[name][1]
-    dim_rows = {}
-    for d in (*dims, "overall"):
-        row = {}
-        for name in score_names:
-            v = respondent[f"{name}_{d}"]
-            row[name] = dim_means[(name, d)]
-            row[f"{name}_sd"] = float(v.std(ddof=1)) if n > 1 else np.nan
-        dim_rows[d] = row
-    dim_frame = pd.DataFrame.from_dict(dim_rows, orient="index")
+        total, sumsq = moments[name]
+        stats = [_mean_sd(n, int(t), int(q)) for t, q in zip(total, sumsq)]
+        item_frame[name] = [m for m, _ in stats]
+        item_frame[f"{name}_sd"] = [sd for _, sd in stats]
+    dim_frame = pd.DataFrame.from_dict(
+        {
+            d: {k: v for name in score_names for k, v in zip((name, f"{name}_sd"), dim_stats[(name, d)])}
+            for d in (*dims, "overall")
+        },
+        orient="index",
+    )
     dim_frame.index.name = "dimension"
-    extra = {}
-    if "servqual_weighted" in respondent:
-        extra["servqual_weighted"] = float(respondent["servqual_weighted"].mean())
-    resp = pd.DataFrame(respondent)
+    resp = pd.DataFrame(block.T, columns=resp_cols, copy=False)
     resp.insert(0, "row", data.rows)
     if data.respondent_ids is not None:
         resp.insert(1, inst.respondent_id or "respondent_id", data.respondent_ids)

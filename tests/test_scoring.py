@@ -219,3 +219,30 @@ def test_result_is_frozen_and_serialisable(example_df):
     long = res.to_frame()
     assert {"level", "name", "score", "estimate", "sd"} <= set(long.columns)
     assert "Dimensions" in res.summary()
+
+
+def test_threaded_item_moments_give_identical_results(example_df, monkeypatch):
+    from servmodels import scoring
+
+    data = sm.read_survey(example_df)
+    single = sm.score(data)
+    monkeypatch.setattr(scoring, "_THREAD_MIN_ROWS", 0)
+    threaded = sm.score(data)
+    pd.testing.assert_frame_equal(single.items, threaded.items, rtol=0, atol=0)
+    pd.testing.assert_frame_equal(single.dimensions, threaded.dimensions, rtol=0, atol=0)
+
+
+def test_large_scale_uses_wide_integers():
+    # a 0-100 "thermometer" scale with 30-item dimensions overflows int8 products and
+    # int16 sums; results must still equal the float computation
+    rng = np.random.default_rng(0)
+    inst = sm.Instrument(name="wide", dimensions={"a": [str(i) for i in range(1, 31)], "b": ["31"]}, scale=(0, 100))
+    cols = [f"{s}{i}" for s in "EP" for i in range(1, 32)]
+    df = pd.DataFrame(rng.integers(0, 101, size=(50, 62)), columns=cols)
+    res = sm.score(sm.validate_survey(df, inst))
+    gap_a = (df[[f"P{i}" for i in range(1, 31)]].to_numpy() - df[[f"E{i}" for i in range(1, 31)]].to_numpy()).mean(axis=1)
+    assert res.dimensions.loc["a", "gap"] == pytest.approx(gap_a.mean(), rel=1e-12)
+    assert res.dimensions.loc["a", "gap_sd"] == pytest.approx(gap_a.std(ddof=1), rel=1e-12)
+    np.testing.assert_allclose(res.items["perception_sd"], df[[f"P{i}" for i in range(1, 32)]].std().to_numpy(), rtol=1e-12)
+    overall = (gap_a + (df["P31"] - df["E31"]).to_numpy()) / 2
+    np.testing.assert_allclose(res.respondents["gap_overall"], overall, rtol=1e-12)

@@ -1,0 +1,40 @@
+# Two commands on a fresh machine with Python >= 3.11:  make demo   |   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-test
+
+.PHONY: demo test test-slow test-all bench clean venv
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "servmodels needs Python >= 3.11; set PYTHON=python3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## demo: set up .venv, then score and analyse the bundled example survey into servmodels-demo/
+demo: $(STAMP)
+	$(BIN)/servmodels demo --out servmodels-demo
+
+## test: set up .venv with test extras and run the default (fast) suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+## test-slow: the long simulations only
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m slow
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m 'slow or not slow'
+
+## bench: benchmarks against peers in the same run; writes benchmarks/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) servmodels-demo .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,79 @@
+"""Run every benchmark and write benchmarks/RESULTS.md (peers measured in the same run).
+
+Usage: ``make bench`` or ``python benchmarks/run.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import platform
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, StopIteration):
+        pass
+    import numpy
+    import pandas
+
+    return (
+        f"{cpu}; {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, pandas {pandas.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run, not for RESULTS.md)")
+    args = parser.parse_args()
+    import bench_scoring
+
+    n = 100_000 if args.quick else 1_000_000
+    r = bench_scoring.run(n=n, repeat=3 if args.quick else 5)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` (`benchmarks/run.py`).",
+        f"Machine: {machine()}.",
+        "Timings are the best of 5 runs, peer measured in the same process on the same data.",
+        "",
+        "## Scoring throughput (`benchmarks/bench_scoring.py`)",
+        "",
+        f"{r['n_respondents']:,} respondents x {r['n_items']} Likert items (25 E + 25 P, int8, scale 1-5).",
+        "Both produce respondent-level dimension scores (E, P, gap, overall) and item and dimension means",
+        "and SDs; servmodels' time also includes validation (range, integer and missing checks).",
+        "",
+        "| implementation | seconds | rows/s | ratio |",
+        "|---|---:|---:|---:|",
+        f"| servmodels `validate_survey` + `score` | {r['servmodels_s']:.3f} | {r['servmodels_rows_per_s']:,.0f} | {r['speedup']:.1f}x faster |",
+        f"| pandas baseline (`DataFrame.mean/std`) | {r['pandas_s']:.3f} | {r['pandas_rows_per_s']:,.0f} | 1.0x |",
+        "",
+        "Target (issue 3): at least 5x the pandas baseline at 1e6 x 50.",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.quick:
+        (HERE / "RESULTS.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
