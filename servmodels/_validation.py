@@ -115,9 +115,10 @@ def _check_items(
                 chk.add("out_of_range", col, f"values outside the scale {lo}-{hi} ({_examples(values[bad])})", bad)
             out[col] = values
             continue
-        values = chk.numeric(col, series)
-        if values is None:
+        numeric = chk.numeric(col, series)
+        if numeric is None:
             continue
+        values = numeric
         finite = ~np.isnan(values)
         frac = finite & (values != np.floor(np.where(finite, values, 0)))
         if frac.any():

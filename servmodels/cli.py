@@ -193,7 +193,7 @@ def _cmd_validate(args: argparse.Namespace) -> None:
 def _cmd_score(args: argparse.Namespace) -> None:
     data = _read(args, args.scores)
     res = score(data, weights=_parse_weights(args.weights))
-    _emit(args, res.to_dict(), res.summary(), res.respondents)
+    _emit(args, res.to_dict(), res.summary(), res.respondents if res.respondents is not None else res.items)
 
 
 def _cmd_items(args: argparse.Namespace) -> None:
@@ -223,7 +223,8 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     res = score(data)
     write_table(res.items, out / "item_scores.csv")
     write_table(res.dimensions.reset_index(), out / "dimension_scores.csv")
-    write_table(res.respondents, out / "respondent_scores.csv")
+    if res.respondents is not None:
+        write_table(res.respondents, out / "respondent_scores.csv")
     parts = [
         "# servmodels demo report",
         "",

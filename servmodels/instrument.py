@@ -274,8 +274,8 @@ class Instrument:
         return cls.from_dict(spec)
 
 
-def _range(a: int, b: int) -> list[str]:
-    return [str(i) for i in range(a, b + 1)]
+def _range(a: int, b: int) -> tuple[str, ...]:
+    return tuple(str(i) for i in range(a, b + 1))
 
 
 _PRESETS: dict[str, Instrument] = {

@@ -81,7 +81,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> tuple[pd.
             meta["variable_labels"] = {k: v for k, v in m.column_names_to_labels.items() if v}
         elif ext == ".dta":
             with pd.io.stata.StataReader(path) as reader:
-                frame = reader.read(convert_categoricals=False)
+                frame = reader.read(convert_categoricals=False)  # type: ignore[attr-defined]
                 meta["value_labels"] = reader.value_labels()
                 meta["variable_labels"] = reader.variable_labels()
         else:

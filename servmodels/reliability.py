@@ -293,7 +293,7 @@ def item_analysis(
         total = xd.sum(axis=1)
         r = _corr_with(xd, total)
         cov = np.cov(xd, rowvar=False) if k > 1 else None
-        for pos, (j, item) in enumerate(zip(idx, items)):
+        for pos, j in enumerate(idx):
             rest = total - xd[:, pos]
             r_drop = _corr_with(xd[:, [pos]], rest)[0] if k > 1 else np.nan
             if cov is not None and k > 2:

@@ -78,7 +78,7 @@ class ScoreResult:
     @property
     def overall(self) -> dict[str, float]:
         """Overall means: every score's ``overall`` row, plus ``servqual``/``servperf`` aliases."""
-        out = {s: float(self.dimensions.loc["overall", s]) for s in self.scores}
+        out = {s: float(self.dimensions.at["overall", s]) for s in self.scores}  # type: ignore[arg-type]
         if "gap" in out:
             out["servqual"] = out["gap"]
         if "perception" in out:
@@ -201,7 +201,7 @@ def _item_moments(data: SurveyData, names: list[tuple[str, str | tuple[str, str]
 def _dimension_sums(arr: np.ndarray, index: list[np.ndarray], dtype: type) -> list[np.ndarray]:
     sums = []
     for idx in index:
-        acc = arr[:, idx[0]].astype(dtype)
+        acc: np.ndarray = arr[:, idx[0]].astype(dtype)
         for j in idx[1:]:
             acc += arr[:, j]
         sums.append(acc)
@@ -287,7 +287,7 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
             dim_sums = [sa - sb for sa, sb in zip(sums[src[0]], sums[src[1]])]
         else:
             dim_sums = sums[src]
-        overall_int = np.zeros(n, dtype=int_type)
+        overall_int: np.ndarray = np.zeros(n, dtype=int_type)
         for d, s_int, size in zip(dims, dim_sums, sizes):
             dim_stats[(name, d)] = _mean_sd(n, *_int_moments(s_int), size)
             np.divide(s_int, size, out=block[col_of[f"{name}_{d}"]])

@@ -139,8 +139,8 @@ def simulate_servqual(
         col = None
         if table is not None:
             col = next((c for c in (s, SCORE_SET_NAMES[s]) if c in table.columns), None)
-        if col is not None:
-            targets[s] = {i: float(table.loc[i, col]) for i in inst.items}
+        if table is not None and col is not None:
+            targets[s] = {i: float(table.at[i, col]) for i in inst.items}  # type: ignore[arg-type]
         else:
             targets[s] = {i: lo + default[s] * (hi - lo) for i in inst.items}
 

@@ -60,6 +60,8 @@ def test_example_reproduces_seed_item_means_exactly(example_df):
     np.testing.assert_allclose(res.items["perception"], t8["perception"], atol=1e-12)
     np.testing.assert_allclose(res.items["expectation"], t8["expectation"], atol=1e-12)
     for dim, (p, e, g) in SEED_TABLE9.items():
+        assert round(res.dimensions.loc[dim, "perception"], 2) == p
+        assert round(res.dimensions.loc[dim, "expectation"], 2) == e
         assert round(res.dimensions.loc[dim, "gap"], 2) == g
 
 
