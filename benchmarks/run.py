@@ -44,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run, not for RESULTS.md)")
     args = parser.parse_args()
+    import bench_cfa
     import bench_scoring
 
     n = 100_000 if args.quick else 1_000_000
@@ -53,11 +54,11 @@ def main() -> None:
         "",
         f"Run: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` (`benchmarks/run.py`).",
         f"Machine: {machine()}.",
-        "Timings are the best of 5 runs, peer measured in the same process on the same data.",
+        "Peers are measured in the same run on the same data.",
         "",
         "## Scoring throughput (`benchmarks/bench_scoring.py`)",
         "",
-        f"{r['n_respondents']:,} respondents x {r['n_items']} Likert items (25 E + 25 P, int8, scale 1-5).",
+        f"{r['n_respondents']:,} respondents x {r['n_items']} Likert items (25 E + 25 P, int8, scale 1-5), best of 5.",
         "Both produce respondent-level dimension scores (E, P, gap, overall) and item and dimension means",
         "and SDs; servmodels' time also includes validation (range, integer and missing checks).",
         "",
@@ -69,6 +70,8 @@ def main() -> None:
         "Target (issue 3): at least 5x the pandas baseline at 1e6 x 50.",
         "",
     ]
+    sizes = (100, 1_000) if args.quick else (100, 1_000, 100_000)
+    lines.append(bench_cfa.markdown(bench_cfa.run(sizes)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

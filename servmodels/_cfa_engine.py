@@ -12,11 +12,9 @@ H_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + 2 dmu_k' Sigma^-1 dmu_l.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from ._cfa_model import Matrices, ModelSpec
 
@@ -39,11 +37,11 @@ class Evaluation:
 
 def _chol_inv(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
     try:
-        c = linalg.cho_factor(sigma, lower=True, check_finite=False)
-    except linalg.LinAlgError:
+        c = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
         return None
-    inv = linalg.cho_solve(c, np.eye(sigma.shape[0]), check_finite=False)
-    return inv, 2.0 * float(np.log(np.diag(c[0])).sum())
+    ci = np.linalg.inv(c)
+    return ci.T @ ci, 2.0 * float(np.log(np.diag(c)).sum())
 
 
 def evaluate(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], x: np.ndarray,
@@ -111,35 +109,37 @@ def _observed_hessian(spec: ModelSpec, groups: list[Matrices], moments: list[Gro
             Hg += 2.0 * e["dM"] @ sinv @ e["dM"].T
         W = sinv - sinv @ mom.cov @ sinv
         psi = e["mats"]["P"]
-        L = e["mats"]["L"]
+        WL = W @ e["mats"]["L"]
         loads = [r for r in M.rows if r.free and r.mat == "L"]
         psis = [r for r in M.rows if r.free and r.mat == "P"]
-        for a in loads:
-            for b in loads:
-                # d2 Sigma / d lambda_ij d lambda_kl = psi_jl (e_i e_k' + e_k e_i')
-                Hg[a.free - 1, b.free - 1] += 2.0 * psi[a.c, b.c] * W[a.r, b.r]
-            for b in psis:
-                i, j = a.r, a.c
-                u = np.zeros(spec.p)
-                if j == b.r:
-                    u += L[:, b.c]
-                if j == b.c and b.r != b.c:
-                    u += L[:, b.r]
-                val = 2.0 * float(W[i] @ u)
-                Hg[a.free - 1, b.free - 1] += val
-                Hg[b.free - 1, a.free - 1] += val
+        if loads:
+            fi = np.array([r.free - 1 for r in loads])
+            ri = np.array([r.r for r in loads])
+            ci = np.array([r.c for r in loads])
+            # d2 Sigma / d lambda_ij d lambda_kl = psi_jl (e_i e_k' + e_k e_i')  ->  2 psi_jl W_ik
+            np.add.at(Hg, (fi[:, None], fi[None, :]), 2.0 * psi[np.ix_(ci, ci)] * W[np.ix_(ri, ri)])
+            if psis:
+                fp = np.array([r.free - 1 for r in psis])
+                pr = np.array([r.r for r in psis])
+                pc = np.array([r.c for r in psis])
+                # d2 Sigma / d lambda_ij d psi_ab = e_i u' + u e_i', u = L_a [j = b] + L_b [j = a, a != b]
+                val = 2.0 * (WL[np.ix_(ri, pc)] * (ci[:, None] == pr[None, :])
+                             + WL[np.ix_(ri, pr)] * ((ci[:, None] == pc[None, :]) & (pr != pc)[None, :]))
+                np.add.at(Hg, (fi[:, None], fp[None, :]), val)
+                np.add.at(Hg, (fp[:, None], fi[None, :]), val.T)
         H += w * Hg
     return H
 
 
 def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     """H^-1 g; a least-squares solution when H is singular (unidentified directions)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        try:
-            return linalg.solve(H, g, assume_a="sym", check_finite=False)
-        except (linalg.LinAlgError, ValueError):
-            return np.linalg.lstsq(H, g, rcond=None)[0]
+    try:
+        step = np.linalg.solve(H, g)
+        if np.all(np.isfinite(step)):
+            return step
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.lstsq(H, g, rcond=None)[0]
 
 
 def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], x0: np.ndarray,

@@ -13,13 +13,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from ._cfa_engine import GroupMoments, evaluate, fisher_scoring
+from ._distributions import bisect_root, chi2_sf, ncx2_cdf, norm_ppf, norm_sf
 from ._cfa_model import GROUP_EQUAL_TYPES, Matrices, ModelSpec, build_spec
 from ._exceptions import ModelSpecificationError, Problem, ServmodelsError, ServmodelsWarning, ValidationError
 from ._results import jsonable, text_table
@@ -102,8 +103,15 @@ def _numeric_block(frame: pd.DataFrame, cols: Sequence[str], nan_policy: str) ->
         raise ModelSpecificationError(
             "unknown variable(s) in the model, not columns of the data: " + ", ".join(missing_cols)
         )
-    out = np.empty((len(frame), len(cols)))
+    if all(pd.api.types.is_numeric_dtype(frame[c].dtype) and not pd.api.types.is_bool_dtype(frame[c].dtype) for c in cols):
+        out = frame[list(cols)].to_numpy(dtype=np.float64, na_value=np.nan)
+        cols_to_convert: list[str] = []
+    else:
+        out = np.empty((len(frame), len(cols)))
+        cols_to_convert = list(cols)
     for j, c in enumerate(cols):
+        if c not in cols_to_convert:
+            continue
         s = frame[c]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             out[:, j] = s.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -259,8 +267,6 @@ class CFAResult:
     implied_cov: list[pd.DataFrame]
     implied_mean: list[pd.Series]
     r2: pd.DataFrame
-    residuals: dict[str, list[pd.DataFrame]]
-    modification_indices: pd.DataFrame
     vcov: pd.DataFrame
     n_obs: list[int]
     n_dropped: int
@@ -271,6 +277,21 @@ class CFAResult:
     iterations: int
     warnings: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    _state: Any = field(default=None, repr=False, compare=False)
+
+    # Residuals and modification indices are computed on first access (as lavaan does),
+    # so a plain fit does not pay for hundreds of score tests.
+    @cached_property
+    def residuals(self) -> dict[str, list[pd.DataFrame]]:
+        """``raw``, ``normalized``, ``standardized`` and ``correlation`` residual matrices per group."""
+        fitted, ev, vcov, _, _ = self._state
+        return _residuals(fitted, ev, vcov)
+
+    @cached_property
+    def modification_indices(self) -> pd.DataFrame:
+        """``lhs, op, rhs, group, mi, epc, sepc_all`` for fixed or absent parameters."""
+        fitted, ev, _, H, std = self._state
+        return _modification_indices(fitted, ev, H, std)
 
     @property
     def n_respondents(self) -> int:
@@ -347,6 +368,8 @@ def _fit_spec(spec: ModelSpec, moments: list[GroupMoments], likelihood: str) -> 
                 return 1e10, np.zeros_like(z)
             return ev.F, ev.grad
 
+        from scipy import optimize  # rarely needed; slow to import
+
         res = optimize.minimize(fun, x, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10})
         x2, it2, ok2, msg2 = fisher_scoring(spec, groups, moments, res.x)
         x, it, ok, msg = x2, it + res.nit + it2, ok2, msg2
@@ -368,7 +391,7 @@ def _fit_measures(fitted: _Fitted, ev) -> dict[str, float]:
     n_mom = G * (p * (p + 1) // 2 + (p if spec.meanstructure else 0))
     df = n_mom - npar
     chisq = n_test * ev.F
-    pvalue = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+    pvalue = chi2_sf(chisq, df) if df > 0 else np.nan
     # independence baseline (diagonal Sigma, saturated means), closed form
     Fb = sum(m.n / N * (float(np.log(np.diag(m.cov)).sum()) - m.logdet) for m in fitted.moments)
     chisq_b = n_test * Fb
@@ -380,7 +403,7 @@ def _fit_measures(fitted: _Fitted, ev) -> dict[str, float]:
     # RMSEA with G-group correction (Steiger 1998) and its 90% interval, as lavaan
     rmsea = float(np.sqrt(max(chisq / n_test / df - 1.0 / n_test, 0.0)) * np.sqrt(G)) if df > 0 else 0.0
     lo, hi = _rmsea_ci(chisq, df, n_test, G)
-    p_close = float(stats.ncx2.sf(chisq, df, n_test * df * 0.05**2 / G)) if df > 0 else np.nan
+    p_close = 1.0 - ncx2_cdf(chisq, df, n_test * df * 0.05**2 / G) if df > 0 else np.nan
     logl = 0.0
     logl_h1 = 0.0
     for m, e in zip(fitted.moments, ev.per_group):
@@ -394,7 +417,7 @@ def _fit_measures(fitted: _Fitted, ev) -> dict[str, float]:
     srmr = _srmr(fitted, ev)
     return {
         "npar": float(npar), "fmin": ev.F / 2, "chisq": chisq, "df": float(df), "pvalue": pvalue,
-        "baseline_chisq": chisq_b, "baseline_df": float(df_b), "baseline_pvalue": float(stats.chi2.sf(chisq_b, df_b)),
+        "baseline_chisq": chisq_b, "baseline_df": float(df_b), "baseline_pvalue": chi2_sf(chisq_b, df_b),
         "cfi": cfi, "tli": tli, "nfi": nfi,
         "rmsea": rmsea, "rmsea_ci_low": lo, "rmsea_ci_high": hi, "rmsea_pvalue": p_close,
         "srmr": srmr,
@@ -410,18 +433,18 @@ def _rmsea_ci(chisq: float, df: float, n: float, G: int, level: float = 0.90) ->
     upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
 
     def cdf(lam: float) -> float:
-        return float(stats.ncx2.cdf(chisq, df, lam)) if lam > 0 else float(stats.chi2.cdf(chisq, df))
+        return ncx2_cdf(chisq, df, lam)
 
     if cdf(0.0) < upper_p:
         lo = 0.0
     else:
-        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, chisq, xtol=1e-12)
+        lam = bisect_root(lambda v: cdf(v) - upper_p, 0.0, chisq)
         lo = float(np.sqrt(lam / (n * df)) * np.sqrt(G))
     top = max(n, 4 * chisq)
     if cdf(top) - lower_p > 0 or cdf(0.0) < lower_p:
         hi = 0.0
     else:
-        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, top, xtol=1e-12)
+        lam = bisect_root(lambda v: cdf(v) - lower_p, 0.0, top)
         hi = float(np.sqrt(lam / (n * df)) * np.sqrt(G))
     return lo, hi
 
@@ -682,7 +705,7 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
         warn("the information matrix is singular: the model may not be identified; standard errors are undefined", NonConvergenceWarning)
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
     std = [_std_factors(spec, e) for e in ev.per_group]
-    zq = stats.norm.ppf(0.975)
+    zq = norm_ppf(0.975)
     recs = []
     for r in spec.rows:
         est = r.value if r.free == 0 else float(fitted.x[r.free - 1])
@@ -692,7 +715,7 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
         recs.append({
             "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": spec.group_labels[r.group], "label": r.label if r.label and not r.label.startswith(".p") else "",
             "free": bool(r.free), "est": est, "se": se, "z": z,
-            "p_value": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+            "p_value": 2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan,
             "ci_low": est - zq * se, "ci_high": est + zq * se, "std_lv": s_lv, "std_all": s_all,
         })
     params = pd.DataFrame(recs)
@@ -726,7 +749,6 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
         for i, v in enumerate(spec.lv):
             if v in spec.endogenous:
                 r2_rows.append({"group": spec.group_labels[g], "variable": v, "r2": 1 - ps[i] / phi[i]})
-    mi = _modification_indices(fitted, ev, H, std)
     names = [f"{r.lhs}{r.op}{r.rhs}" + (f".g{r.group + 1}" if spec.n_groups > 1 else "") for r in sorted({r.free: r for r in spec.rows if r.free}.values(), key=lambda r: r.free)]
     return CFAResult(
         model=model_text,
@@ -735,8 +757,6 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
         implied_cov=[pd.DataFrame(e["sigma"], index=spec.ov, columns=spec.ov) for e in ev.per_group],
         implied_mean=[pd.Series(e["mu"], index=spec.ov) for e in ev.per_group],
         r2=pd.DataFrame(r2_rows),
-        residuals=_residuals(fitted, ev, vcov),
-        modification_indices=mi,
         vcov=pd.DataFrame(vcov, index=names, columns=names),
         n_obs=[m.n for m in fitted.moments],
         n_dropped=n_dropped,
@@ -747,6 +767,7 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
         iterations=fitted.iterations,
         warnings=tuple(issued),
         extra={"N": N},
+        _state=(fitted, ev, vcov, H, std),
     )
 
 
@@ -909,7 +930,7 @@ def _compare(table: list[dict[str, Any]]) -> pd.DataFrame:
         dchi = out.loc[k, "chisq"] - out.loc[k - 1, "chisq"]
         ddf = out.loc[k, "df"] - out.loc[k - 1, "df"]
         out.loc[k, ["chisq_diff", "df_diff"]] = [dchi, ddf]
-        out.loc[k, "p_diff"] = float(stats.chi2.sf(dchi, ddf)) if ddf > 0 else np.nan
+        out.loc[k, "p_diff"] = chi2_sf(dchi, ddf) if ddf > 0 else np.nan
         out.loc[k, "delta_cfi"] = out.loc[k, "cfi"] - out.loc[k - 1, "cfi"]
         out.loc[k, "delta_rmsea"] = out.loc[k, "rmsea"] - out.loc[k - 1, "rmsea"]
     return out

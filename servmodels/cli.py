@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -23,7 +23,7 @@ from ._exceptions import ServmodelsError
 from .data import SurveyData
 from .datasets import example_path
 from .instrument import SCORE_SET_NAMES, get_instrument
-from .io import read_survey
+from .io import read_survey, read_table
 from .reliability import item_analysis
 from .scoring import score
 
@@ -77,6 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p)
     p.add_argument("--scores", default="P", help="P, E or gap (P - E) [P]")
     p.add_argument("--confidence-level", type=float, default=0.95, help="for critical r and the Feldt interval [0.95]")
+    _add_output_options(p)
+
+    p = sub.add_parser("cfa", help="confirmatory factor analysis (ML, lavaan-equivalent)")
+    _add_data_options(p)
+    p.add_argument("--scores", default="P", help="instrument model on P, E or gap items [P]")
+    p.add_argument("--structure", choices=("correlated", "one_factor", "second_order"), default="correlated",
+                   help="instrument model: correlated dimensions, one factor, or second-order [correlated]")
+    p.add_argument("--model", help="lavaan model syntax (any numeric columns; no Likert checks)")
+    p.add_argument("--model-file", help="file with lavaan model syntax")
+    p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict")
+    p.add_argument("--std-lv", action="store_true", help="identify by latent variances fixed to 1")
+    p.add_argument("--likelihood", choices=("normal", "wishart"), default="normal", help="[normal]")
     _add_output_options(p)
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
@@ -208,6 +220,43 @@ def _cmd_items(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict(), res.summary(), res.items)
 
 
+def _cmd_cfa(args: argparse.Namespace) -> None:
+    from .cfa import cfa, measurement_invariance
+
+    model = args.model
+    if args.model_file:
+        try:
+            model = Path(args.model_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ServmodelsError(f"cannot read model file {args.model_file!r}: {exc.strerror or exc}") from None
+    group = args.groups[0] if args.groups else None
+    if args.groups and len(args.groups) > 1:
+        raise ServmodelsError("cfa takes one --group column")
+    if args.invariance and group is None:
+        raise ServmodelsError("--invariance needs --group COL")
+    if model is not None:
+        # user syntax: any numeric columns, no Likert checks
+        sheet: str | int | None = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
+        data: Any = read_table(args.file, sheet=sheet)[0]
+    else:
+        code = args.scores if args.scores.lower() in ("gap", "adequacy", "superiority") else args.scores.upper()
+        needed = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}.get(code.lower(), [code])
+        args.groups = [group] if group else None
+        data = _read(args, needed)
+        code = code.lower() if code.lower() in ("gap", "adequacy", "superiority") else code
+        args.scores = code
+    res = cfa(data, model, scores=args.scores, structure=args.structure, group=group, std_lv=args.std_lv,
+              likelihood=args.likelihood, nan_policy=args.nan_policy)
+    payload = res.to_dict()
+    text = res.summary()
+    if args.invariance:
+        inv = measurement_invariance(data, model, group=group, scores=args.scores, std_lv=args.std_lv,
+                                     likelihood=args.likelihood, nan_policy=args.nan_policy)
+        payload["invariance"] = inv.to_dict()
+        text += "\n\n" + inv.summary()
+    _emit(args, payload, text, res.parameters)
+
+
 def _cmd_example(args: argparse.Namespace) -> None:
     try:
         shutil.copyfile(example_path(), args.out)
@@ -248,6 +297,7 @@ _COMMANDS = {
     "validate": _cmd_validate,
     "score": _cmd_score,
     "items": _cmd_items,
+    "cfa": _cmd_cfa,
     "example": _cmd_example,
     "demo": _cmd_demo,
 }

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
+from ._distributions import f_ppf, t_ppf, t_sf
 
 from ._exceptions import NegativeReliabilityWarning, ServmodelsError
 from ._results import jsonable, text_table
@@ -42,7 +42,7 @@ def critical_r(n_respondents: int, *, confidence_level: float = 0.95) -> float:
     if not 0 < confidence_level < 1:
         raise ServmodelsError(f"confidence_level must be in (0, 1), got {confidence_level}")
     df = n_respondents - 2
-    t = stats.t.ppf(1 - (1 - confidence_level) / 2, df)
+    t = t_ppf(1 - (1 - confidence_level) / 2, df)
     return float(t / np.sqrt(df + t * t))
 
 
@@ -66,8 +66,8 @@ def _feldt(alpha: float, n: int, k: int, confidence_level: float) -> tuple[float
         return np.nan, np.nan
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - confidence_level) / 2
-    low = 1 - (1 - alpha) * stats.f.ppf(1 - tail, df1, df2)
-    high = 1 - (1 - alpha) * stats.f.ppf(tail, df1, df2)
+    low = 1 - (1 - alpha) * f_ppf(1 - tail, df1, df2)
+    high = 1 - (1 - alpha) * f_ppf(tail, df1, df2)
     return float(low), float(high)
 
 
@@ -304,7 +304,7 @@ def item_analysis(
             rj = r[pos]
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = rj * np.sqrt((n - 2) / (1 - rj * rj))
-            p = float(2 * stats.t.sf(abs(t), n - 2)) if np.isfinite(t) else (0.0 if abs(rj) == 1 else np.nan)
+            p = 2 * t_sf(abs(t), n - 2) if np.isfinite(t) else (0.0 if abs(rj) == 1 else np.nan)
             item_rows.append(
                 {
                     "item": cols[j],

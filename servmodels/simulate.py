@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from ._exceptions import ServmodelsError
 from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
@@ -33,6 +33,8 @@ def _shift_for_mean(target: float, cuts: np.ndarray, lo: int, hi: int, sd: float
 
     def f(mu: float) -> float:
         return lo + float(_norm_cdf((mu - cuts) / sd).sum()) - target
+
+    from scipy import optimize  # imported here: scipy.optimize is slow to import
 
     return float(optimize.brentq(f, -20.0, 20.0, xtol=1e-12))
 

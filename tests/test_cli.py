@@ -147,3 +147,40 @@ def test_module_entry_point_and_demo(tmp_path):
     assert "SYNTHETIC" in report and "Cronbach" in report
     proc = subprocess.run([sys.executable, "-m", "servmodels", "score", str(tmp_path / "missing.sav")], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_cfa_instrument_model_json(capsys, tmp_path):
+    ref = json.loads((__import__("pathlib").Path(__file__).parent / "reference" / "lavaan_cfa.json").read_text())
+    path = __import__("pathlib").Path(__file__).parent / "reference" / "data" / "sim25.csv"
+    code, out, err = run(capsys, "cfa", str(path), "--scale", "1", "5", "--scores", "P", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    lav = ref["cases"]["servqual25_P"]["fit"]
+    assert doc["fit"]["chisq"] == pytest.approx(lav["chisq"], rel=1e-6)
+    for k, lk in (("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("rmsea_ci_low", "rmsea.ci.lower"),
+                  ("rmsea_ci_high", "rmsea.ci.upper"), ("aic", "aic"), ("bic", "bic"), ("loglik", "logl"), ("npar", "npar"), ("df", "df"), ("pvalue", "pvalue")):
+        assert doc["fit"][k] == pytest.approx(lav[lk], rel=1e-6), k
+    assert doc["fit"]["srmr"] == pytest.approx(lav["srmr"], rel=1e-5)
+    assert {"lhs", "op", "rhs", "est", "se", "std_all"} <= set(doc["parameters"][0])
+    assert doc["parameters"][0]["lhs"] == "tangibles"
+
+
+def test_cfa_model_file_group_invariance(capsys, tmp_path):
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference" / "lavaan_cfa.json").read_text())
+    model = tmp_path / "hs.lav"
+    model.write_text(ref["cases"]["hs"]["model"] + "\n")
+    data = Path(__file__).parent / "reference" / "data" / "holzinger_swineford.csv"
+    code, out, err = run(capsys, "cfa", str(data), "--model-file", str(model), "--group", "school", "--invariance", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    inv = {row["model"]: row for row in doc["invariance"]}
+    for lev, r in ref["cases"]["hs_invariance"]["levels"].items():
+        assert inv[lev]["chisq"] == pytest.approx(r["fit"]["chisq"], rel=1e-6)
+        assert inv[lev]["df"] == r["fit"]["df"]
+        assert {"cfi", "tli", "rmsea", "srmr"} <= set(inv[lev])
+    code, _, err = run(capsys, "cfa", str(data), "--model", "visual =~ x1 + x2 + nothere")
+    assert code == 2 and "nothere" in err
+    code, _, err = run(capsys, "cfa", str(data), "--model-file", str(model), "--invariance")
+    assert code == 2 and "--group" in err
