@@ -32,8 +32,9 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m 'slow or not slow'
 
-## bench: benchmarks against peers in the same run; writes benchmarks/RESULTS.md
+## bench: benchmarks against peers in the same run (lavaan too when Rscript is installed); writes benchmarks/RESULTS.md
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:
