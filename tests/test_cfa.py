@@ -244,3 +244,16 @@ def test_result_serialises():
     assert {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic", "bic", "loglik", "npar"} <= set(doc["fit"])
     assert {"lhs", "op", "rhs", "est", "se", "std_all"} <= set(doc["parameters"][0])
     assert "chi2(24)" in res.summary()
+
+
+def test_ml_is_scale_invariant():
+    # ML discrepancy is invariant to rescaling variables: chi2 unchanged, loadings scale (closed form)
+    model = REF["cases"]["hs"]["model"]
+    base = cfa(HS, model)
+    scaled = HS.assign(x2=HS["x2"] * 10.0, x5=HS["x5"] / 4.0)
+    res = cfa(scaled, model)
+    assert res.fit["chisq"] == pytest.approx(base.fit["chisq"], rel=1e-9)
+    lam = lambda r, v: match(r.parameters, {"lhs": "visual" if v == "x2" else "textual", "op": "=~", "rhs": v})["est"]  # noqa: E731
+    assert lam(res, "x2") == pytest.approx(10.0 * lam(base, "x2"), rel=1e-7)
+    assert lam(res, "x5") == pytest.approx(lam(base, "x5") / 4.0, rel=1e-7)
+    np.testing.assert_allclose(res.parameters["std_all"], base.parameters["std_all"], rtol=1e-7, atol=1e-10)
