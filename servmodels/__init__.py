@@ -19,7 +19,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._validation import validate_survey
-from .cfa import CFAResult, InvarianceResult, cfa, ep_structure_test, instrument_model, measurement_invariance
+from .confirmatory import CFAResult, InvarianceResult, cfa, ep_structure_test, instrument_model, measurement_invariance
 from .data import SurveyData
 from .datasets import example_path, load_example, load_seed_table8
 from .instrument import Instrument, get_instrument, list_instruments

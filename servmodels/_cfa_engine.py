@@ -25,6 +25,7 @@ class GroupMoments:
     mean: np.ndarray
     n: int
     logdet: float
+    data: np.ndarray | None = None  # raw rows, kept for robust (casewise) statistics
 
 
 @dataclass

@@ -221,7 +221,7 @@ def _cmd_items(args: argparse.Namespace) -> None:
 
 
 def _cmd_cfa(args: argparse.Namespace) -> None:
-    from .cfa import cfa, measurement_invariance
+    from .confirmatory import cfa, measurement_invariance
 
     model = args.model
     if args.model_file:

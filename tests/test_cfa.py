@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 import servmodels as sm
-from servmodels.cfa import cfa, ep_structure_test, instrument_model, measurement_invariance
+from servmodels.confirmatory import cfa, ep_structure_test, instrument_model, measurement_invariance
 
 REF = json.loads((Path(__file__).parent / "reference" / "lavaan_cfa.json").read_text())
 DATA = Path(__file__).parent / "reference" / "data"

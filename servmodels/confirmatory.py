@@ -143,7 +143,9 @@ def _moments(x: np.ndarray, likelihood: str) -> GroupMoments:
     mean = x.mean(axis=0)
     xc = x - mean
     cov = xc.T @ xc / (n if likelihood == "normal" else n - 1)
-    return _moments_from_cov(cov, mean, n, likelihood, already=True)
+    mom = _moments_from_cov(cov, mean, n, likelihood, already=True)
+    mom.data = x
+    return mom
 
 
 def _moments_from_cov(cov: np.ndarray, mean: np.ndarray | None, n: int, likelihood: str,
@@ -312,6 +314,7 @@ class CFAResult:
             "n_obs": self.n_obs,
             "groups": self.groups if len(self.groups) > 1 else None,
             "likelihood": self.likelihood,
+            "estimator": self.extra.get("estimator", "ML"),
             "converged": self.converged,
             "iterations": self.iterations,
             "fit": self.fit,
@@ -680,7 +683,33 @@ def linalg_block(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> CFAResult:
+def _robust_fit_measures(fit: dict[str, float], robust: dict[str, Any], n_test: float, G: int) -> dict[str, float]:
+    """Scaled and robust indices as lavaan's fitMeasures for MLR (Brosseau-Liard & Savalei 2014)."""
+    c, cb = float(robust["scaling_factor"]), float(robust["baseline_scaling_factor"])
+    X2, df, X2b, dfb = fit["chisq"], fit["df"], fit["baseline_chisq"], fit["baseline_df"]
+    X2s, X2bs = X2 / c, X2b / cb
+
+    def cfi(x: float, d: float, xb: float, db: float) -> float:
+        t1, t2 = max(x - d, 0.0), max(x - d, xb - db, 0.0)
+        return 1.0 if t2 == 0 else 1.0 - t1 / t2
+
+    def tli(x: float, d: float, xb: float, db: float) -> float:
+        t1, t2 = (x - d) * dfb, (xb - db) * df
+        return 1.0 - t1 / t2 if df > 0 and t2 != 0 else 1.0
+
+    def rmsea(x: float, chat: float) -> float:
+        return float(np.sqrt(max(x / n_test / df - chat / n_test, 0.0)) * np.sqrt(G)) if df > 0 else 0.0
+
+    return {
+        "chisq_scaled": X2s, "df_scaled": df, "pvalue_scaled": chi2_sf(X2s, df), "scaling_factor": c,
+        "baseline_chisq_scaled": X2bs, "baseline_scaling_factor": cb,
+        "cfi_scaled": cfi(X2s, df, X2bs, dfb), "tli_scaled": tli(X2s, df, X2bs, dfb), "rmsea_scaled": rmsea(X2s, 1.0),
+        "cfi_robust": cfi(X2, c * df, X2b, cb * dfb), "tli_robust": tli(X2, c * df, X2b, cb * dfb),
+        "rmsea_robust": rmsea(X2, c),
+    }
+
+
+def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool, estimator: str = "ML") -> CFAResult:
     spec = fitted.spec
     ev = evaluate(spec, fitted.groups, fitted.moments, fitted.x)
     N = sum(m.n for m in fitted.moments)
@@ -703,6 +732,13 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
     except np.linalg.LinAlgError:
         vcov = np.full((spec.n_free, spec.n_free), np.nan)
         warn("the information matrix is singular: the model may not be identified; standard errors are undefined", NonConvergenceWarning)
+    robust = None
+    if estimator == "MLR":
+        from ._cfa_robust import mlr_statistics, observed_information
+
+        n_mom = spec.n_groups * (spec.p * (spec.p + 1) // 2 + (spec.p if spec.meanstructure else 0))
+        robust = mlr_statistics(fitted, ev, observed_information(fitted, ev), n_mom - spec.n_free)
+        vcov = np.asarray(robust["vcov"])
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
     std = [_std_factors(spec, e) for e in ev.per_group]
     zq = norm_ppf(0.975)
@@ -738,6 +774,8 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
         warn("Heywood case: standardized loading above 1 for " + ", ".join(f"{a}=~{b}" for a, b in zip(big["lhs"], big["rhs"])), HeywoodCaseWarning)
 
     fit = _fit_measures(fitted, ev)
+    if robust is not None:
+        fit.update(_robust_fit_measures(fit, robust, n_test, spec.n_groups))
     r2_rows = []
     for g, e in enumerate(ev.per_group):
         sig = np.diag(e["sigma"])
@@ -766,7 +804,7 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool) -> C
         converged=fitted.converged,
         iterations=fitted.iterations,
         warnings=tuple(issued),
-        extra={"N": N},
+        extra={"N": N, "estimator": estimator},
         _state=(fitted, ev, vcov, H, std),
     )
 
@@ -782,6 +820,7 @@ def cfa(
     group_equal: Sequence[str] = (),
     std_lv: bool = False,
     likelihood: Likelihood = "normal",
+    estimator: Literal["ML", "MLR"] = "ML",
     meanstructure: bool | None = None,
     sample_cov: np.ndarray | pd.DataFrame | Sequence[np.ndarray | pd.DataFrame] | None = None,
     sample_mean: np.ndarray | Sequence[np.ndarray] | None = None,
@@ -811,6 +850,10 @@ def cfa(
         Identify by fixing latent variances to 1 instead of first loadings.
     likelihood : {"normal", "wishart"}
         Sample covariance divisor N (lavaan default) or N - 1.
+    estimator : {"ML", "MLR"}
+        ``"MLR"``: ML estimates with Huber-White sandwich standard errors and the
+        Yuan-Bentler (Mplus) scaled chi-square, with scaled and robust CFI/TLI/RMSEA
+        (lavaan ``estimator = "MLR"``); needs raw data.
     meanstructure : bool, optional
         Model means; default True for multi-group models, else False.
     sample_cov, sample_mean, n_obs :
@@ -837,6 +880,11 @@ def cfa(
         raise ServmodelsError(f"likelihood must be 'normal' or 'wishart', got {likelihood!r}")
     if data is None and sample_cov is None:
         raise ServmodelsError("give raw data or sample_cov with n_obs")
+    estimator = estimator.upper()  # type: ignore[assignment]
+    if estimator not in ("ML", "MLR"):
+        raise ServmodelsError(f"estimator must be 'ML' or 'MLR', got {estimator!r}")
+    if estimator == "MLR" and sample_cov is not None:
+        raise ServmodelsError("estimator='MLR' needs raw data (casewise scores), not a covariance matrix")
     if model is None:
         if not isinstance(data, SurveyData):
             raise ModelSpecificationError("a model is required unless data is SurveyData (instrument model)")
@@ -892,7 +940,7 @@ def cfa(
         sel = keep if gvals is None else keep & (gvals == lab)
         moments.append(_moments(values[sel], likelihood))
     fitted = _fit_spec(spec, moments, likelihood)
-    return _result(fitted, model, n_dropped, std_lv)
+    return _result(fitted, model, n_dropped, std_lv, estimator)
 
 
 @dataclass(frozen=True)

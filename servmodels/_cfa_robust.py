@@ -1,0 +1,141 @@
+"""Robust ML (lavaan estimator = "MLR"): Huber-White sandwich standard errors and the
+Yuan-Bentler scaled test statistic in its Mplus variant (test = "yuan.bentler.mplus").
+
+Notation (per group, unit = per observation, vech parameters with off-diagonals once):
+* E   observed information of the model, 1/2 the Hessian of F at the estimate;
+* B1  first-order information of the saturated model, mean of s_i s_i', with casewise
+      scores s_i = (Sigma^-1 e_i, vech*(Sigma^-1 e_i e_i' Sigma^-1 - Sigma^-1)) where the
+      diagonal of the covariance part is halved and e_i = y_i - mu;
+* A1  information of the saturated model at the sample moments ("unstructured");
+* B0  = Delta' B1(structured) Delta, the first-order information of the model.
+Then vcov = E^-1 B0 E^-1 / N (Huber 1967; White 1982) and the scaling factor is
+c = [sum_g tr(A1_g^-1 B1_g) - f_g tr(E^-1 B0_g)] / df (Yuan & Bentler 2000; lavaan
+lav_test_yuan_bentler_mplus_trace), chi2_scaled = chi2 / c.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._cfa_engine import evaluate
+
+__all__ = ["observed_information", "mlr_statistics"]
+
+
+def _gamma(M: np.ndarray, tri: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    i, j = tri
+    return M[np.ix_(i, i)] * M[np.ix_(j, j)] + M[np.ix_(i, j)] * M[np.ix_(j, i)]
+
+
+def casewise_scores(Y: np.ndarray, mu: np.ndarray, sigma: np.ndarray, means: bool) -> np.ndarray:
+    """n x (p + p*) (or n x p*) scores of the normal log-likelihood in (mu, vech Sigma)."""
+    p = sigma.shape[0]
+    tri = np.tril_indices(p)
+    sinv = np.linalg.inv(sigma)
+    Z = (Y - mu) @ sinv
+    i, j = tri
+    cov = Z[:, i] * Z[:, j] - sinv[i, j]
+    cov[:, i == j] *= 0.5
+    return np.hstack([Z, cov]) if means else cov
+
+
+def _saturated_information(M: np.ndarray, means: bool) -> np.ndarray:
+    """Inverse of blockdiag(M, Gamma(M)): the saturated-model information at moments M."""
+    p = M.shape[0]
+    g_inv = np.linalg.inv(_gamma(M, np.tril_indices(p)))
+    if not means:
+        return g_inv
+    out = np.zeros((p + g_inv.shape[0],) * 2)
+    out[:p, :p] = np.linalg.inv(M)
+    out[p:, p:] = g_inv
+    return out
+
+
+def observed_information(fitted, ev) -> np.ndarray:
+    """Observed information of the model (unit): 1/2 the Hessian of F.
+
+    Exact analytic Hessian where available (no B matrix and zero mean residuals),
+    otherwise central differences of the analytic gradient.
+    """
+    from ._cfa_engine import _observed_hessian
+
+    spec = fitted.spec
+    mean_resid = max((float(np.abs(m.mean - e["mu"]).max()) for m, e in zip(fitted.moments, ev.per_group)), default=0.0)
+    H = None
+    if not spec.meanstructure or mean_resid < 1e-8:
+        H = _observed_hessian(spec, fitted.groups, fitted.moments, ev)
+    if H is None:
+        x = fitted.x
+        q = len(x)
+        H = np.zeros((q, q))
+        for k in range(q):
+            h = 1e-5 * max(1.0, abs(x[k]))
+            xp, xm = x.copy(), x.copy()
+            xp[k] += h
+            xm[k] -= h
+            gp = evaluate(spec, fitted.groups, fitted.moments, xp, info=False).grad
+            gm = evaluate(spec, fitted.groups, fitted.moments, xm, info=False).grad
+            H[:, k] = (gp - gm) / (2 * h)
+        H = 0.5 * (H + H.T)
+    return 0.5 * H
+
+
+def _trace_h1(Y: np.ndarray, means: bool) -> tuple[float, np.ndarray]:
+    """tr(A1^-1 B1) at the sample moments, and B1 there."""
+    mean = Y.mean(axis=0)
+    S = (Y - mean).T @ (Y - mean) / len(Y)
+    sc = casewise_scores(Y, mean, S, means)
+    B1 = sc.T @ sc / len(Y)
+    A1 = _saturated_information(S, means)
+    return float(np.sum(np.linalg.solve(A1, B1).diagonal())), B1
+
+
+def mlr_statistics(fitted, ev, E: np.ndarray, df: float, baseline: bool = True) -> dict[str, object]:
+    """Sandwich covariance of the estimates and the Yuan-Bentler (Mplus) scaling factors."""
+    spec = fitted.spec
+    N = sum(m.n for m in fitted.moments)
+    means = spec.meanstructure
+    tri = np.tril_indices(spec.p)
+    Einv = np.linalg.inv(E)
+    B0 = np.zeros_like(E)
+    trace = 0.0
+    trace_b = 0.0
+    for m, e in zip(fitted.moments, ev.per_group):
+        Y = m.data
+        f = m.n / N
+        sc = casewise_scores(Y, e["mu"] if means else Y.mean(axis=0), e["sigma"], means)
+        D = e["dS"][:, tri[0], tri[1]].T
+        if means:
+            D = np.vstack([e["dM"].T, D])
+        G = sc @ D  # casewise scores of the model parameters
+        B0g = G.T @ G / m.n
+        B0 += f * B0g
+        t_h1, _ = _trace_h1(Y, means)
+        trace += t_h1 - f * float(np.sum(B0g * Einv.T))
+        if baseline:
+            trace_b += t_h1 - _baseline_trace_h0(Y, means)
+    out: dict[str, object] = {"vcov": Einv @ B0 @ Einv / N, "scaling_factor": trace / df if df > 0 else np.nan}
+    if baseline:
+        df_b = spec.n_groups * spec.p * (spec.p - 1) / 2
+        out["baseline_scaling_factor"] = trace_b / df_b
+    return out
+
+
+def _baseline_trace_h0(Y: np.ndarray, means: bool) -> float:
+    """tr(E_b^-1 B0_b) for the independence model of one group (its own information)."""
+    n, p = Y.shape
+    mean = Y.mean(axis=0)
+    S = (Y - mean).T @ (Y - mean) / n
+    sig = np.diag(np.diag(S))
+    sc = casewise_scores(Y, mean, sig, means)
+    tri = np.tril_indices(p)
+    diag_pos = np.flatnonzero(tri[0] == tri[1])
+    # parameters: the p variances (and the p means when modelled)
+    cols = list(range(p)) + [p + k for k in diag_pos] if means else list(diag_pos)
+    G = sc[:, cols]
+    B0 = G.T @ G / n
+    s = np.diag(S)
+    # observed information of the independence model at its MLE: 1/(2 s_k^2) for variances,
+    # 1/s_k for means (the Hessian is diagonal there)
+    E = np.diag(np.concatenate([1.0 / s, 0.5 / s**2]) if means else 0.5 / s**2)
+    return float(np.trace(np.linalg.solve(E, B0)))
