@@ -144,15 +144,21 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], x0: np.ndarray,
-                   *, max_iter: int = 500, tol: float = 1e-12) -> tuple[np.ndarray, int, bool, str]:
+                   *, max_iter: int = 500, tol: float = 1e-12, evaluator=None) -> tuple[np.ndarray, int, bool, str]:
     """Minimise F: Fisher scoring, then Newton steps on the exact Hessian near the optimum.
 
     Scoring (expected information) is robust far from the solution but converges only
     linearly when the model misfits; the exact Hessian (when available and positive
     definite) gives quadratic convergence, so the optimum is reached to machine precision.
     """
+    if evaluator is None:
+        def evaluator(z: np.ndarray, grad: bool = True, info: bool = True) -> Evaluation:
+            return evaluate(spec, groups, moments, z, grad=grad, info=info)
+        newton = True
+    else:
+        newton = False  # the exact Hessian below is for complete data only
     x = x0.copy()
-    ev = evaluate(spec, groups, moments, x)
+    ev = evaluator(x)
     if not np.isfinite(ev.F):
         return x, 0, False, "starting values give a non-positive-definite implied covariance matrix"
     for it in range(1, max_iter + 1):
@@ -161,7 +167,7 @@ def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupM
         if gmax < 1e-13:
             return x, it - 1, True, "converged"
         H = ev.info
-        if gmax < 1e-3:
+        if newton and gmax < 1e-3:
             Hobs = _observed_hessian(spec, groups, moments, ev)
             if Hobs is not None and np.all(np.isfinite(Hobs)):
                 eig = np.linalg.eigvalsh(Hobs)
@@ -171,7 +177,7 @@ def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupM
         t = 1.0
         while True:
             xn = x - t * step
-            evn = evaluate(spec, groups, moments, xn)
+            evn = evaluator(xn)
             if np.isfinite(evn.F):
                 flat = abs(evn.F - ev.F) <= 1e-13 * max(1.0, abs(ev.F))
                 assert evn.grad is not None

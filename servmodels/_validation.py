@@ -27,8 +27,8 @@ from .instrument import Instrument, get_instrument
 
 __all__ = ["validate_survey", "NanPolicy"]
 
-NanPolicy = Literal["raise", "omit"]
-_NAN_POLICIES = ("raise", "omit")
+NanPolicy = Literal["raise", "omit", "fiml"]
+_NAN_POLICIES = ("raise", "omit", "fiml")
 
 
 def _int_dtype_for(lo: int, hi: int) -> type[np.signedinteger[Any]]:
@@ -198,10 +198,13 @@ def validate_survey(
         Grouping columns such as village or gender.
     importance : mapping of str to str, optional
         Dimension -> column of importance points (weighted SERVQUAL).
-    nan_policy : {"raise", "omit"}
+    nan_policy : {"raise", "omit", "fiml"}
         ``"raise"`` (default) reports every missing answer as a problem;
         ``"omit"`` drops respondents with any missing answer (listwise) and
-        records how many and which rows on the result.
+        records how many and which rows on the result; ``"fiml"`` keeps every
+        respondent, missing item answers included (as NaN), for full-information
+        estimation (``cfa(..., missing="fiml")``).  Missing values outside the items
+        (outcome, groups, importance) are still reported.
     source : str, optional
         Name used in messages (file name).
     metadata : mapping, optional
@@ -307,6 +310,14 @@ def validate_survey(
 
     # ---- missing answers
     keep = np.ones(n, dtype=bool)
+    item_set = {c for cols in item_cols.values() for c in cols}
+    if nan_policy == "fiml":
+        for col in [c for c in chk.missing if c not in item_set]:
+            chk.add("missing_value", col, "missing values (only item answers may be missing with nan_policy='fiml')", chk.missing.pop(col))
+        item_missing = dict(chk.missing)
+        chk.missing.clear()
+    else:
+        item_missing = {}
     if chk.missing:
         if nan_policy == "raise":
             for col, miss in chk.missing.items():
@@ -327,11 +338,12 @@ def validate_survey(
     responses: dict[str, np.ndarray] = {}
     constant: list[str] = []
     for s, cols in item_cols.items():
-        arr = np.empty((n_kept, len(cols)), dtype=dt, order="F")
+        has_nan = any(c in item_missing for c in cols)
+        arr = np.empty((n_kept, len(cols)), dtype=np.float64 if has_nan else dt, order="F")
         for j, col in enumerate(cols):
             v = values[s][col]
             arr[:, j] = v if n_kept == n else v[keep]
-            if n_kept > 1 and arr[0, j] == arr[:, j].min() == arr[:, j].max():
+            if n_kept > 1 and not has_nan and arr[0, j] == arr[:, j].min() == arr[:, j].max():
                 constant.append(col)
         arr.flags.writeable = False
         responses[s] = arr

@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict")
     p.add_argument("--std-lv", action="store_true", help="identify by latent variances fixed to 1")
     p.add_argument("--likelihood", choices=("normal", "wishart"), default="normal", help="[normal]")
+    p.add_argument("--estimator", choices=("ML", "MLR", "WLSMV"), default="ML", type=str.upper,
+                   help="ML, robust MLR, or WLSMV on polychoric correlations (items ordinal) [ML]")
+    p.add_argument("--missing", choices=("listwise", "fiml"), default="listwise",
+                   help="missing answers: listwise (see --nan-policy) or full-information ML [listwise]")
     _add_output_options(p)
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
@@ -242,11 +246,14 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         code = args.scores if args.scores.lower() in ("gap", "adequacy", "superiority") else args.scores.upper()
         needed = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}.get(code.lower(), [code])
         args.groups = [group] if group else None
+        if args.missing == "fiml":
+            args.nan_policy = "fiml"
         data = _read(args, needed)
         code = code.lower() if code.lower() in ("gap", "adequacy", "superiority") else code
         args.scores = code
+    nan_policy = "raise" if args.nan_policy == "fiml" else args.nan_policy
     res = cfa(data, model, scores=args.scores, structure=args.structure, group=group, std_lv=args.std_lv,
-              likelihood=args.likelihood, nan_policy=args.nan_policy)
+              likelihood=args.likelihood, estimator=args.estimator, missing=args.missing, nan_policy=nan_policy)
     payload = res.to_dict()
     text = res.summary()
     if args.invariance:

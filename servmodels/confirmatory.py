@@ -292,6 +292,8 @@ class CFAResult:
     @cached_property
     def modification_indices(self) -> pd.DataFrame:
         """``lhs, op, rhs, group, mi, epc, sepc_all`` for fixed or absent parameters."""
+        if self.extra.get("missing") == "fiml":
+            raise ServmodelsError("modification indices are not available with missing='fiml' yet")
         fitted, ev, _, H, std = self._state
         return _modification_indices(fitted, ev, H, std)
 
@@ -379,12 +381,54 @@ def _fit_spec(spec: ModelSpec, moments: list[GroupMoments], likelihood: str) -> 
     return _Fitted(spec, groups, moments, x, it, ok, msg, likelihood)
 
 
+def _fit_fiml(spec: ModelSpec, blocks: list[np.ndarray], likelihood: str) -> tuple[_Fitted, dict[str, Any]]:
+    from ._cfa_fiml import em_saturated, evaluate_fiml, loglik, make_group, numeric_hessian
+
+    if likelihood != "normal":
+        raise ServmodelsError("missing='fiml' uses the normal likelihood")
+    mgroups = [make_group(b) for b in blocks]
+    em = [em_saturated(mg) for mg in mgroups]
+    moments = [_moments_from_cov(s, m, mg.n, "normal", already=True, names=spec.ov) for (m, s, _, _), mg in zip(em, mgroups)]
+    groups = [Matrices(spec, g) for g in range(spec.n_groups)]
+    n_moments = spec.n_groups * (spec.p * (spec.p + 1) // 2 + spec.p)
+    if spec.n_free > n_moments:
+        raise ModelSpecificationError(
+            f"the model is not identified: {spec.n_free} free parameters but only {n_moments} sample moments"
+        )
+
+    def evaluator(z: np.ndarray, grad: bool = True, info: bool = True):
+        return evaluate_fiml(spec, groups, mgroups, z, grad=grad, info=info)
+
+    x0 = _start_values(spec, moments)
+    x, it, ok, msg = fisher_scoring(spec, groups, moments, x0, evaluator=evaluator, max_iter=2000)
+    ev = evaluator(x, grad=False, info=False)
+    logl = 0.0
+    logl_b = 0.0
+    for mg, e in zip(mgroups, ev.per_group):
+        logl += loglik(mg, e["mu"], e["sigma"])
+        # independence model: each variable's mean and variance from its observed values (closed form)
+        logl_b += loglik(mg, np.nanmean(mg.data, axis=0), np.diag(np.nanvar(mg.data, axis=0)))
+    logl_h1 = float(sum(ll for _, _, ll, _ in em))
+    N = sum(mg.n for mg in mgroups)
+    # observed information (lavaan's default with missing = "fiml"): half the Hessian of F
+    H = numeric_hessian(lambda z: evaluator(z, info=False).grad, x)
+    try:
+        vcov = 2.0 / N * np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        vcov = np.full((spec.n_free, spec.n_free), np.nan)
+    core = {"chisq": 2 * (logl_h1 - logl), "baseline_chisq": 2 * (logl_h1 - logl_b), "loglik": logl,
+            "unrestricted_loglik": logl_h1}
+    return _Fitted(spec, groups, moments, x, it, ok, msg, likelihood), {"vcov": vcov, "core": core}
+
+
 def _n_for_tests(fitted: _Fitted) -> float:
     n = sum(m.n for m in fitted.moments)
     return n if fitted.likelihood == "normal" else n - len(fitted.moments)
 
 
-def _fit_measures(fitted: _Fitted, ev) -> dict[str, float]:
+def _fit_measures(fitted: _Fitted, ev, override: dict[str, float] | None = None) -> dict[str, float]:
+    """lavaan's fitMeasures.  ``override`` supplies chisq, baseline_chisq, loglik and
+    unrestricted_loglik computed elsewhere (FIML)."""
     spec = fitted.spec
     p = spec.p
     G = spec.n_groups
@@ -394,19 +438,10 @@ def _fit_measures(fitted: _Fitted, ev) -> dict[str, float]:
     n_mom = G * (p * (p + 1) // 2 + (p if spec.meanstructure else 0))
     df = n_mom - npar
     chisq = n_test * ev.F
-    pvalue = chi2_sf(chisq, df) if df > 0 else np.nan
     # independence baseline (diagonal Sigma, saturated means), closed form
     Fb = sum(m.n / N * (float(np.log(np.diag(m.cov)).sum()) - m.logdet) for m in fitted.moments)
     chisq_b = n_test * Fb
     df_b = G * p * (p - 1) // 2
-    cfi_den = max(chisq - df, chisq_b - df_b, 0.0)
-    cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
-    tli = ((chisq_b / df_b) - (chisq / df)) / ((chisq_b / df_b) - 1.0) if df > 0 else 1.0
-    nfi = (chisq_b - chisq) / chisq_b
-    # RMSEA with G-group correction (Steiger 1998) and its 90% interval, as lavaan
-    rmsea = float(np.sqrt(max(chisq / n_test / df - 1.0 / n_test, 0.0)) * np.sqrt(G)) if df > 0 else 0.0
-    lo, hi = _rmsea_ci(chisq, df, n_test, G)
-    p_close = 1.0 - ncx2_cdf(chisq, df, n_test * df * 0.05**2 / G) if df > 0 else np.nan
     logl = 0.0
     logl_h1 = 0.0
     for m, e in zip(fitted.moments, ev.per_group):
@@ -417,6 +452,18 @@ def _fit_measures(fitted: _Fitted, ev) -> dict[str, float]:
         _, ld = np.linalg.slogdet(e["sigma"])
         logl += -m.n / 2 * (p * np.log(2 * np.pi) + ld + float(np.sum(S * sinv)) + float(d @ sinv @ d))
         logl_h1 += -m.n / 2 * (p * np.log(2 * np.pi) + ld_s + p)
+    if override is not None:
+        chisq, chisq_b = override["chisq"], override["baseline_chisq"]
+        logl, logl_h1 = override["loglik"], override["unrestricted_loglik"]
+    pvalue = chi2_sf(chisq, df) if df > 0 else np.nan
+    cfi_den = max(chisq - df, chisq_b - df_b, 0.0)
+    cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
+    tli = ((chisq_b / df_b) - (chisq / df)) / ((chisq_b / df_b) - 1.0) if df > 0 else 1.0
+    nfi = (chisq_b - chisq) / chisq_b
+    # RMSEA with G-group correction (Steiger 1998) and its 90% interval, as lavaan
+    rmsea = float(np.sqrt(max(chisq / n_test / df - 1.0 / n_test, 0.0)) * np.sqrt(G)) if df > 0 else 0.0
+    lo, hi = _rmsea_ci(chisq, df, n_test, G)
+    p_close = 1.0 - ncx2_cdf(chisq, df, n_test * df * 0.05**2 / G) if df > 0 else np.nan
     srmr = _srmr(fitted, ev)
     return {
         "npar": float(npar), "fmin": ev.F / 2, "chisq": chisq, "df": float(df), "pvalue": pvalue,
@@ -709,8 +756,11 @@ def _robust_fit_measures(fit: dict[str, float], robust: dict[str, Any], n_test: 
     }
 
 
-def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool, estimator: str = "ML") -> CFAResult:
+def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool, estimator: str = "ML",
+            fiml: dict[str, Any] | None = None) -> CFAResult:
     spec = fitted.spec
+    # with FIML, fitted.moments hold the EM (h1) moments: standardized solutions, SRMR and
+    # residuals are computed against them, as lavaan does
     ev = evaluate(spec, fitted.groups, fitted.moments, fitted.x)
     N = sum(m.n for m in fitted.moments)
     n_test = _n_for_tests(fitted)
@@ -732,6 +782,8 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool, esti
     except np.linalg.LinAlgError:
         vcov = np.full((spec.n_free, spec.n_free), np.nan)
         warn("the information matrix is singular: the model may not be identified; standard errors are undefined", NonConvergenceWarning)
+    if fiml is not None:
+        vcov = fiml["vcov"]
     robust = None
     if estimator == "MLR":
         from ._cfa_robust import mlr_statistics, observed_information
@@ -773,7 +825,7 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool, esti
     if len(big):
         warn("Heywood case: standardized loading above 1 for " + ", ".join(f"{a}=~{b}" for a, b in zip(big["lhs"], big["rhs"])), HeywoodCaseWarning)
 
-    fit = _fit_measures(fitted, ev)
+    fit = _fit_measures(fitted, ev, fiml["core"] if fiml is not None else None)
     if robust is not None:
         fit.update(_robust_fit_measures(fit, robust, n_test, spec.n_groups))
     r2_rows = []
@@ -804,7 +856,7 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool, esti
         converged=fitted.converged,
         iterations=fitted.iterations,
         warnings=tuple(issued),
-        extra={"N": N, "estimator": estimator},
+        extra={"N": N, "estimator": estimator, "missing": "fiml" if fiml is not None else "listwise"},
         _state=(fitted, ev, vcov, H, std),
     )
 
@@ -821,6 +873,7 @@ def cfa(
     std_lv: bool = False,
     likelihood: Likelihood = "normal",
     estimator: Literal["ML", "MLR"] = "ML",
+    missing: Literal["listwise", "fiml"] = "listwise",
     meanstructure: bool | None = None,
     sample_cov: np.ndarray | pd.DataFrame | Sequence[np.ndarray | pd.DataFrame] | None = None,
     sample_mean: np.ndarray | Sequence[np.ndarray] | None = None,
@@ -860,6 +913,12 @@ def cfa(
         Covariance matrix (unbiased, divisor n - 1, as R's ``cov``) and n instead
         of raw data; lists for several groups.  ``sample_cov`` may be a DataFrame
         whose labels name the variables.
+    missing : {"listwise", "fiml"}
+        ``"fiml"``: full-information ML over missing-data patterns (lavaan
+        ``missing = "fiml"``); every respondent with at least one answer is used, a
+        mean structure is added, the test compares with the EM-estimated saturated
+        model, and standard errors use the observed information.  Otherwise missing
+        values follow ``nan_policy``.
     nan_policy : {"raise", "omit"}
         Missing values in a DataFrame: error, or listwise deletion (counted).
 
@@ -885,6 +944,12 @@ def cfa(
         raise ServmodelsError(f"estimator must be 'ML' or 'MLR', got {estimator!r}")
     if estimator == "MLR" and sample_cov is not None:
         raise ServmodelsError("estimator='MLR' needs raw data (casewise scores), not a covariance matrix")
+    if missing not in ("listwise", "fiml"):
+        raise ServmodelsError(f"missing must be 'listwise' or 'fiml', got {missing!r}")
+    if missing == "fiml" and sample_cov is not None:
+        raise ServmodelsError("missing='fiml' needs raw data, not a covariance matrix")
+    if missing == "fiml" and estimator == "MLR":
+        raise ServmodelsError("estimator='MLR' with missing='fiml' is not implemented yet; use estimator='ML'")
     if model is None:
         if not isinstance(data, SurveyData):
             raise ModelSpecificationError("a model is required unless data is SurveyData (instrument model)")
@@ -931,8 +996,17 @@ def cfa(
         gvals = None
         labels = ["1"]
     ms = bool(meanstructure) if meanstructure is not None else group is not None
+    if missing == "fiml":
+        ms = True
     spec = build_spec(model, n_groups=len(labels), group_labels=[str(v) for v in labels], std_lv=std_lv,
                       meanstructure=ms, group_equal=group_equal)
+    if missing == "fiml":
+        values, _ = _numeric_block(frame, spec.ov, "omit")
+        keep = ~np.isnan(values).all(axis=1)  # a respondent with no answer at all carries no information
+        n_dropped += int((~keep).sum())
+        sels = [keep if gvals is None else keep & (gvals == lab) for lab in labels]
+        fitted, fiml = _fit_fiml(spec, [values[sel] for sel in sels], likelihood)
+        return _result(fitted, model, n_dropped, std_lv, estimator, fiml=fiml)
     values, keep = _numeric_block(frame, spec.ov, nan_policy)
     n_dropped += int((~keep).sum())
     moments = []

@@ -74,6 +74,19 @@ class SurveyData:
     def score_sets(self) -> tuple[str, ...]:
         return tuple(self.responses)
 
+    @property
+    def has_missing(self) -> bool:
+        """True when item answers are missing (only with ``nan_policy="fiml"``)."""
+        return any(a.dtype.kind == "f" and bool(np.isnan(a).any()) for a in self.responses.values())
+
+    def require_complete(self, what: str) -> None:
+        """Raise a clear error for analyses that need every answer."""
+        if self.has_missing:
+            raise ServmodelsError(
+                f"{what} needs complete answers, but some are missing (read with nan_policy='fiml'); "
+                "read the data with nan_policy='omit' for this analysis, or use cfa(..., missing='fiml')"
+            )
+
     def require(self, *score_sets: str) -> None:
         """Raise a clear error when a needed score set was not read."""
         missing = [s for s in score_sets if s not in self.responses]
@@ -95,6 +108,8 @@ class SurveyData:
         if scores in gaps:
             a, b = gaps[scores]
             self.require(a, b)
+            if self.responses[a].dtype.kind == "f" or self.responses[b].dtype.kind == "f":
+                return np.subtract(self.responses[a], self.responses[b], dtype=np.float64)
             return np.subtract(self.responses[a], self.responses[b], dtype=np.int16)
         known = list(self.responses) + [g for g, (a, b) in gaps.items() if a in self.responses and b in self.responses]
         raise ServmodelsError(f"unknown scores {scores!r}; choose one of {', '.join(known)}")

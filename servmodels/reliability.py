@@ -258,6 +258,7 @@ def item_analysis(
     >>> round(res.r_critical, 4)
     0.1966
     """
+    data.require_complete("item_analysis")
     x = data.item_scores(scores).astype(np.float64)
     cols = data.item_columns(scores)
     inst = data.instrument

@@ -247,6 +247,7 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
     >>> round(res.overall["servqual"], 2)
     -0.36
     """
+    data.require_complete("score")
     inst = data.instrument
     n = data.n_respondents
     sets = data.score_sets

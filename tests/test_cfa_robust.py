@@ -68,3 +68,42 @@ def test_mlr_needs_raw_data():
 
     with pytest.raises(ServmodelsError, match="raw data"):
         cfa(model="f =~ a + b + c", sample_cov=np.eye(3), n_obs=10, estimator="MLR")
+
+
+FIML_KEYS = ["npar", "chisq", "df", "baseline.chisq", "cfi", "tli", "rmsea", "srmr", "logl", "aic", "bic"]
+
+
+def test_fiml_matches_lavaan():
+    ref = REF["hs_fiml"]
+    data = pd.read_csv(DATA / "holzinger_swineford_missing.csv")
+    res = cfa(data, ref["model"], missing="fiml")
+    check(res, ref, FIML_KEYS)
+    assert res.n_respondents == ref["n"] == len(data) and res.n_dropped == 0
+    assert res.fit["chisq"] == pytest.approx(ref["fit"]["chisq"], rel=1e-6)
+
+
+def test_fiml_equals_ml_on_complete_data():
+    ml = cfa(HS, REF["hs_mlr"]["model"], meanstructure=True)
+    fiml = cfa(HS, REF["hs_mlr"]["model"], missing="fiml")
+    assert fiml.fit["chisq"] == pytest.approx(ml.fit["chisq"], rel=1e-8)
+    assert fiml.fit["loglik"] == pytest.approx(ml.fit["loglik"], rel=1e-10)
+
+
+def test_reader_fiml_policy_keeps_every_respondent():
+    import servmodels as sm
+
+    df = sm.load_example()
+    df.loc[[3, 50], "P7"] = np.nan
+    df.loc[9, "P21"] = np.nan
+    data = sm.read_survey(df, nan_policy="fiml")
+    assert data.n_respondents == 100 and data.n_dropped == 0 and data.has_missing
+    res = cfa(data, scores="P", missing="fiml")
+    assert res.n_respondents == 100
+    with pytest.raises(sm.ServmodelsError, match="complete answers"):
+        sm.score(data)
+    with pytest.raises(sm.ServmodelsError, match="complete answers"):
+        sm.item_analysis(data)
+    bad = df.assign(satisfaction=df["satisfaction"].astype(float))
+    bad.loc[2, "satisfaction"] = np.nan
+    with pytest.raises(sm.ValidationError, match="satisfaction"):
+        sm.read_survey(bad, outcome="satisfaction", nan_policy="fiml")

@@ -184,3 +184,33 @@ def test_cfa_model_file_group_invariance(capsys, tmp_path):
     assert code == 2 and "nothere" in err
     code, _, err = run(capsys, "cfa", str(data), "--model-file", str(model), "--invariance")
     assert code == 2 and "--group" in err
+
+
+def test_cfa_mlr_and_fiml_flags(capsys, tmp_path):
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference" / "lavaan_robust.json").read_text())
+    data = Path(__file__).parent / "reference" / "data"
+    model = ref["hs_mlr"]["model"]
+    code, out, err = run(capsys, "cfa", str(data / "holzinger_swineford.csv"), "--model", model, "--estimator", "MLR", "--json")
+    assert code == 0, err
+    fit = json.loads(out)["fit"]
+    for k, lk in (("chisq_scaled", "chisq.scaled"), ("df_scaled", "df.scaled"), ("pvalue_scaled", "pvalue.scaled"),
+                  ("scaling_factor", "chisq.scaling.factor"), ("cfi_robust", "cfi.robust"), ("tli_robust", "tli.robust"),
+                  ("rmsea_robust", "rmsea.robust")):
+        assert fit[k] == pytest.approx(ref["hs_mlr"]["fit"][lk], rel=1e-4), k
+    code, out, err = run(capsys, "cfa", str(data / "holzinger_swineford_missing.csv"), "--model", model, "--missing", "fiml", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["n_respondents"] == 301
+    for k, lk in (("chisq", "chisq"), ("df", "df"), ("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("loglik", "logl")):
+        assert doc["fit"][k] == pytest.approx(ref["hs_fiml"]["fit"][lk], rel=1e-6), k
+    assert doc["fit"]["srmr"] == pytest.approx(ref["hs_fiml"]["fit"]["srmr"], rel=1e-5)
+    # instrument model on a Likert file with empty cells: nobody is dropped
+    df = sm.load_example()
+    df.loc[[1, 7], "P3"] = None
+    path = tmp_path / "gaps.csv"
+    df.to_csv(path, index=False)
+    code, out, err = run(capsys, "cfa", str(path), "--scores", "P", "--missing", "fiml", "--json")
+    assert code == 0, err
+    assert json.loads(out)["n_respondents"] == 100
