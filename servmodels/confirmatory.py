@@ -286,14 +286,16 @@ class CFAResult:
     @cached_property
     def residuals(self) -> dict[str, list[pd.DataFrame]]:
         """``raw``, ``normalized``, ``standardized`` and ``correlation`` residual matrices per group."""
+        if self._state is None:
+            raise ServmodelsError(f"residuals are not available for estimator {self.extra.get('estimator')!r} yet")
         fitted, ev, vcov, _, _ = self._state
         return _residuals(fitted, ev, vcov)
 
     @cached_property
     def modification_indices(self) -> pd.DataFrame:
         """``lhs, op, rhs, group, mi, epc, sepc_all`` for fixed or absent parameters."""
-        if self.extra.get("missing") == "fiml":
-            raise ServmodelsError("modification indices are not available with missing='fiml' yet")
+        if self.extra.get("missing") == "fiml" or self._state is None:
+            raise ServmodelsError("modification indices are not available with missing='fiml' or estimator='WLSMV' yet")
         fitted, ev, _, H, std = self._state
         return _modification_indices(fitted, ev, H, std)
 
@@ -419,6 +421,108 @@ def _fit_fiml(spec: ModelSpec, blocks: list[np.ndarray], likelihood: str) -> tup
     core = {"chisq": 2 * (logl_h1 - logl), "baseline_chisq": 2 * (logl_h1 - logl_b), "loglik": logl,
             "unrestricted_loglik": logl_h1}
     return _Fitted(spec, groups, moments, x, it, ok, msg, likelihood), {"vcov": vcov, "core": core}
+
+
+def _fit_wlsmv(spec: ModelSpec, values: np.ndarray, model_text: str, n_dropped: int, std_lv: bool) -> CFAResult:
+    from ._cfa_wlsmv import dwls_statistics, fit_dwls, prepare_spec
+    from .polychoric import polychoric
+
+    spec = prepare_spec(spec)
+    pc = polychoric(pd.DataFrame(values, columns=spec.ov))
+    n = pc.n_obs
+    R = pc.correlation.to_numpy()
+    start_mom = GroupMoments(cov=R, mean=np.zeros(spec.p), n=n, logdet=float(np.linalg.slogdet(R)[1]))
+    fit = fit_dwls(spec, pc, _start_values(spec, [start_mom]))
+    st = dwls_statistics(spec, pc, fit)
+    issued: list[str] = []
+    if not fit["converged"]:
+        msg = "the DWLS optimiser did not converge; estimates are not trustworthy"
+        warnings.warn(msg, NonConvergenceWarning, stacklevel=3)
+        issued.append(msg)
+    n_th = fit["n_th"]
+    vc = st["vcov_full"]
+    se_model = np.sqrt(np.clip(np.diag(vc)[n_th:], 0, None))
+    se_th = np.sqrt(np.clip(np.diag(vc)[:n_th], 0, None))
+    x = fit["x"]
+    sigma = fit["sigma"]
+    resid_var = 1.0 - (np.diag(sigma) - np.diag(fit["mats"]["T"]))
+    for r in spec.rows:
+        if r.kind == "delta_residual":
+            r.value = float(resid_var[r.r])
+    mats = fit["M"].build(x)
+    sigma, mu, aux = fit["M"].implied(mats)
+    e = {"mats": mats, "sigma": sigma, "aux": aux}
+    stdf = _std_factors(spec, e)
+    zq = norm_ppf(0.975)
+    recs = []
+    for r in spec.rows:
+        if r.mat in ("N", "A"):
+            continue
+        est = r.value if r.free == 0 else float(x[r.free - 1])
+        se = 0.0 if r.free == 0 else float(se_model[r.free - 1])
+        z = est / se if r.free and se > 0 else np.nan
+        s_lv, s_all = _standardize(r, est, spec, stdf)
+        recs.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": "1", "label": r.label or "", "free": bool(r.free),
+                     "est": est, "se": se, "z": z, "p_value": 2 * norm_sf(abs(z)) if np.isfinite(z) else np.nan,
+                     "ci_low": est - zq * se, "ci_high": est + zq * se, "std_lv": s_lv, "std_all": s_all})
+    k = 0
+    for v in spec.ov:
+        for t_i, tau in enumerate(pc.thresholds[v]):
+            se = float(se_th[k])
+            recs.append({"lhs": v, "op": "|", "rhs": f"t{t_i + 1}", "group": "1", "label": "", "free": True,
+                         "est": float(tau), "se": se, "z": tau / se, "p_value": 2 * norm_sf(abs(tau / se)),
+                         "ci_low": tau - zq * se, "ci_high": tau + zq * se, "std_lv": float(tau), "std_all": float(tau)})
+            k += 1
+    chisq, df, a, b = st["chisq"], st["df"], st["a"], st["b"]
+    chisq_s = a * chisq + b
+    cb, dfb = st["chisq_b"], st["df_b"]
+    cb_s = st["ab"] * cb + st["bb"]
+
+    def cfi(x2: float, x2b: float) -> float:
+        den = max(x2 - df, x2b - dfb, 0.0)
+        return 1.0 - max(x2 - df, 0.0) / den if den > 0 else 1.0
+
+    def tli(x2: float, x2b: float) -> float:
+        return ((x2b / dfb) - (x2 / df)) / ((x2b / dfb) - 1.0) if df > 0 else 1.0
+
+    n_test = n - 1  # lavaan: N - G for least-squares estimators
+
+    def rmsea(x2: float) -> float:
+        return float(np.sqrt(max(x2 / n_test / df - 1.0 / n_test, 0.0))) if df > 0 else 0.0
+
+    resid = fit["r"] - fit["rho"]
+    fit_d = {
+        "npar": float(n_th + spec.n_free), "chisq": chisq, "df": df, "pvalue": chi2_sf(chisq, df),
+        "chisq_scaled": chisq_s, "df_scaled": df, "pvalue_scaled": chi2_sf(chisq_s, df),
+        "scaling_factor": 1.0 / a, "shift_parameter": b,
+        "baseline_chisq": cb, "baseline_df": dfb, "baseline_chisq_scaled": cb_s,
+        "baseline_scaling_factor": 1.0 / st["ab"],
+        "cfi": cfi(chisq, cb), "tli": tli(chisq, cb), "cfi_scaled": cfi(chisq_s, cb_s), "tli_scaled": tli(chisq_s, cb_s),
+        "rmsea": rmsea(chisq), "rmsea_scaled": rmsea(chisq_s),
+        # SRMR on the correlation residuals; the unit diagonal counts in the denominator (lavaan)
+        "srmr": float(np.sqrt((resid @ resid) / (spec.p * (spec.p + 1) / 2))),
+    }
+    r2 = pd.DataFrame([{"group": "1", "variable": v, "r2": 1.0 - resid_var[i]} for i, v in enumerate(spec.ov)])
+    names = [f"{r.lhs}{r.op}{r.rhs}" for r in sorted({r.free: r for r in spec.rows if r.free}.values(), key=lambda r: r.free)]
+    return CFAResult(
+        model=model_text,
+        parameters=pd.DataFrame(recs),
+        fit=fit_d,
+        implied_cov=[pd.DataFrame(sigma, index=spec.ov, columns=spec.ov)],
+        implied_mean=[pd.Series(np.zeros(spec.p), index=spec.ov)],
+        r2=r2,
+        vcov=pd.DataFrame(vc[n_th:, n_th:], index=names, columns=names),
+        n_obs=[n],
+        n_dropped=n_dropped,
+        groups=["1"],
+        likelihood="none",
+        std_lv=std_lv,
+        converged=bool(fit["converged"]),
+        iterations=int(fit["iterations"]),
+        warnings=tuple(issued),
+        extra={"N": n, "estimator": "WLSMV", "missing": "listwise", "polychoric": pc},
+        _state=None,
+    )
 
 
 def _n_for_tests(fitted: _Fitted) -> float:
@@ -872,7 +976,7 @@ def cfa(
     group_equal: Sequence[str] = (),
     std_lv: bool = False,
     likelihood: Likelihood = "normal",
-    estimator: Literal["ML", "MLR"] = "ML",
+    estimator: Literal["ML", "MLR", "WLSMV"] = "ML",
     missing: Literal["listwise", "fiml"] = "listwise",
     meanstructure: bool | None = None,
     sample_cov: np.ndarray | pd.DataFrame | Sequence[np.ndarray | pd.DataFrame] | None = None,
@@ -903,10 +1007,13 @@ def cfa(
         Identify by fixing latent variances to 1 instead of first loadings.
     likelihood : {"normal", "wishart"}
         Sample covariance divisor N (lavaan default) or N - 1.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV"}
         ``"MLR"``: ML estimates with Huber-White sandwich standard errors and the
         Yuan-Bentler (Mplus) scaled chi-square, with scaled and robust CFI/TLI/RMSEA
-        (lavaan ``estimator = "MLR"``); needs raw data.
+        (lavaan ``estimator = "MLR"``); needs raw data.  ``"WLSMV"``: all indicators
+        treated as ordinal; DWLS on polychoric correlations with robust standard
+        errors and the mean-and-variance adjusted chi-square (lavaan ``ordered =``,
+        ``estimator = "WLSMV"``); single group, complete data.
     meanstructure : bool, optional
         Model means; default True for multi-group models, else False.
     sample_cov, sample_mean, n_obs :
@@ -940,8 +1047,10 @@ def cfa(
     if data is None and sample_cov is None:
         raise ServmodelsError("give raw data or sample_cov with n_obs")
     estimator = estimator.upper()  # type: ignore[assignment]
-    if estimator not in ("ML", "MLR"):
-        raise ServmodelsError(f"estimator must be 'ML' or 'MLR', got {estimator!r}")
+    if estimator not in ("ML", "MLR", "WLSMV"):
+        raise ServmodelsError(f"estimator must be 'ML', 'MLR' or 'WLSMV', got {estimator!r}")
+    if estimator == "WLSMV" and (sample_cov is not None or missing == "fiml" or group is not None):
+        raise ServmodelsError("estimator='WLSMV' needs raw, complete, single-group data (no sample_cov, fiml or group)")
     if estimator == "MLR" and sample_cov is not None:
         raise ServmodelsError("estimator='MLR' needs raw data (casewise scores), not a covariance matrix")
     if missing not in ("listwise", "fiml"):
@@ -1007,6 +1116,9 @@ def cfa(
         sels = [keep if gvals is None else keep & (gvals == lab) for lab in labels]
         fitted, fiml = _fit_fiml(spec, [values[sel] for sel in sels], likelihood)
         return _result(fitted, model, n_dropped, std_lv, estimator, fiml=fiml)
+    if estimator == "WLSMV":
+        values, keep = _numeric_block(frame, spec.ov, nan_policy)
+        return _fit_wlsmv(spec, values[keep], model, n_dropped + int((~keep).sum()), std_lv)
     values, keep = _numeric_block(frame, spec.ov, nan_policy)
     n_dropped += int((~keep).sum())
     moments = []

@@ -107,3 +107,49 @@ def test_reader_fiml_policy_keeps_every_respondent():
     bad.loc[2, "satisfaction"] = np.nan
     with pytest.raises(sm.ValidationError, match="satisfaction"):
         sm.read_survey(bad, outcome="satisfaction", nan_policy="fiml")
+
+
+WLSMV_KEYS = ["npar", "chisq", "df", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+              "baseline.chisq", "baseline.chisq.scaled", "baseline.chisq.scaling.factor", "cfi", "tli",
+              "cfi.scaled", "tli.scaled", "rmsea", "rmsea.scaled", "srmr"]
+MAP.update({"pvalue": "pvalue"})
+
+
+def test_wlsmv_matches_lavaan():
+    ref = REF["sim_wlsmv"]
+    sim = pd.read_csv(DATA / "sim25.csv")
+    res = cfa(sim, ref["model"], estimator="WLSMV")
+    for k in WLSMV_KEYS:
+        assert res.fit[MAP[k]] == pytest.approx(ref["fit"][k], rel=1e-4, abs=1e-10), k
+    rows = [r for r in ref["parameters"] if r["op"] not in ("~*~", "~1")]
+    assert len(rows) == len(res.parameters)
+    for row in rows:
+        ours = match(res.parameters, row)
+        assert ours["est"] == pytest.approx(row["est"], rel=1e-5, abs=1e-6), row
+        assert ours["se"] == pytest.approx(row["se"], rel=1e-4, abs=1e-8), row
+        assert ours["std_all"] == pytest.approx(row["std.all"], rel=1e-5, abs=1e-6), row
+
+
+def test_polychoric_matches_lavcor():
+    from servmodels.polychoric import polychoric
+
+    ref = REF["polychoric"]
+    sim = pd.read_csv(DATA / "sim25.csv")
+    pc = polychoric(sim[ref["items"]])
+    np.testing.assert_allclose(pc.correlation.to_numpy(), np.array(ref["cor"]), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(np.concatenate(list(pc.thresholds.values())), ref["thresholds"], atol=1e-10)
+
+
+def test_bivariate_normal_cdf_closed_forms_and_scipy():
+    from scipy import stats
+
+    from servmodels.polychoric import bivariate_normal_cdf
+
+    # orthant probability: P(X < 0, Y < 0) = 1/4 + asin(r) / (2 pi), exactly
+    for r in (-0.999, -0.6, 0.0, 0.45, 0.93, 0.999):
+        assert float(bivariate_normal_cdf(0.0, 0.0, r)) == pytest.approx(0.25 + np.arcsin(r) / (2 * np.pi), abs=1e-14)
+    # independence: Phi(h) Phi(k)
+    assert float(bivariate_normal_cdf(0.7, -1.2, 0.0)) == pytest.approx(stats.norm.cdf(0.7) * stats.norm.cdf(-1.2), abs=1e-15)
+    for h, k, r in [(0.3, -0.5, 0.4), (1.2, 0.8, 0.95), (-2.0, 1.0, -0.7), (2.5, 2.9, 0.99)]:
+        expected = stats.multivariate_normal([0, 0], [[1, r], [r, 1]]).cdf([h, k])
+        assert float(bivariate_normal_cdf(h, k, r)) == pytest.approx(expected, abs=1e-7)
