@@ -24,7 +24,16 @@ from .data import SurveyData
 from .datasets import example_path, load_example, load_seed_table8
 from .instrument import Instrument, get_instrument, list_instruments
 from .io import read_survey, read_table
-from .reliability import AlphaResult, ItemAnalysisResult, critical_r, cronbach_alpha, item_analysis
+from .polychoric import PolychoricResult, polychoric
+from .reliability import (
+    AlphaResult,
+    ItemAnalysisResult,
+    OrdinalReliabilityResult,
+    critical_r,
+    cronbach_alpha,
+    item_analysis,
+    ordinal_reliability,
+)
 from .scoring import ScoreResult, score, score_summary
 from .simulate import simulate_servqual
 
@@ -45,6 +54,8 @@ __all__ = [
     "item_analysis",
     "cronbach_alpha",
     "critical_r",
+    "ordinal_reliability",
+    "polychoric",
     "cfa",
     "measurement_invariance",
     "ep_structure_test",
@@ -53,6 +64,8 @@ __all__ = [
     "ScoreResult",
     "ItemAnalysisResult",
     "AlphaResult",
+    "OrdinalReliabilityResult",
+    "PolychoricResult",
     "CFAResult",
     "InvarianceResult",
     # data

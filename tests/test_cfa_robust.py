@@ -153,3 +153,18 @@ def test_bivariate_normal_cdf_closed_forms_and_scipy():
     for h, k, r in [(0.3, -0.5, 0.4), (1.2, 0.8, 0.95), (-2.0, 1.0, -0.7), (2.5, 2.9, 0.99)]:
         expected = stats.multivariate_normal([0, 0], [[1, r], [r, 1]]).cdf([h, k])
         assert float(bivariate_normal_cdf(h, k, r)) == pytest.approx(expected, abs=1e-7)
+
+
+def test_ordinal_reliability_matches_psych_and_lavaan():
+    import servmodels as sm
+
+    data = sm.read_survey(pd.read_csv(DATA / "sim25.csv"), sm.get_instrument("servqual25").with_scale(1, 5), score_sets=["P"])
+    res = sm.ordinal_reliability(data, scores="P")
+    for dim, ref in REF["ordinal_reliability"].items():
+        row = res.table.loc[dim]
+        assert row["alpha"] == pytest.approx(ref["alpha"], rel=1e-9)
+        assert row["alpha_ordinal"] == pytest.approx(ref["alpha_ordinal"], abs=1e-5)  # polychorics at 1e-5
+        assert row["omega"] == pytest.approx(ref["omega"], rel=1e-5)
+        assert row["omega_ordinal"] == pytest.approx(ref["omega_ordinal"], abs=1e-5)
+        assert row["alpha_ordinal"] > row["alpha"]  # attenuation of Pearson correlations
+    assert "ordinal" in res.summary()

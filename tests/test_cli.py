@@ -214,3 +214,19 @@ def test_cfa_mlr_and_fiml_flags(capsys, tmp_path):
     code, out, err = run(capsys, "cfa", str(path), "--scores", "P", "--missing", "fiml", "--json")
     assert code == 0, err
     assert json.loads(out)["n_respondents"] == 100
+
+
+def test_cfa_wlsmv_json(capsys):
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference" / "lavaan_robust.json").read_text())["sim_wlsmv"]
+    path = Path(__file__).parent / "reference" / "data" / "sim25.csv"
+    code, out, err = run(capsys, "cfa", str(path), "--scale", "1", "5", "--scores", "P", "--estimator", "WLSMV", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    for k, lk in (("chisq", "chisq"), ("chisq_scaled", "chisq.scaled"), ("df", "df"), ("cfi_scaled", "cfi.scaled"),
+                  ("tli_scaled", "tli.scaled"), ("rmsea_scaled", "rmsea.scaled"), ("srmr", "srmr")):
+        assert doc["fit"][k] == pytest.approx(ref["fit"][lk], rel=1e-4, abs=1e-10), k
+    loading = next(p for p in doc["parameters"] if p["op"] == "=~" and p["rhs"] == "P2")
+    lav = next(p for p in ref["parameters"] if p["op"] == "=~" and p["rhs"] == "P2")
+    assert loading["std_all"] == pytest.approx(lav["std.all"], rel=1e-5)

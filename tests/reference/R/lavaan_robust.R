@@ -1,6 +1,6 @@
 # Reference values for robust (MLR), missing-data (FIML) and ordinal (WLSMV) estimation, lavaan 0.6-14.
 # Run from the repository root:  Rscript tests/reference/R/lavaan_robust.R
-suppressPackageStartupMessages({ library(lavaan); library(jsonlite) })
+suppressPackageStartupMessages({ library(lavaan); library(jsonlite); library(psych) })
 CTRL <- list(rel.tol = 1e-13, iter.max = 20000, eval.max = 40000)
 fitcfa <- function(...) cfa(..., control = CTRL, optim.force.converged = TRUE)
 
@@ -34,5 +34,27 @@ out$sim_wlsmv <- list(model = sq_model, fit = fm(f), parameters = pe(f))
 pc <- lavCor(sim[, items], ordered = items, output = "fit")
 out$polychoric <- list(items = items, cor = unclass(lavInspect(pc, "sampstat")$cov),
                        thresholds = unname(lavInspect(pc, "sampstat")$th))
+# ordinal reliability (Zumbo, Gadermann & Zeisser 2007) per dimension, next to the Pearson-based values:
+# alpha from psych::alpha on the polychoric (lavCor) and Pearson matrices; omega = (sum lambda)^2 /
+# ((sum lambda)^2 + sum theta) from one-factor lavaan fits (WLSMV standardized / ML unstandardized)
+omega_of <- function(fit) {
+  pe <- parameterEstimates(fit, standardized = TRUE)
+  lam <- pe$std.all[pe$op == "=~"]; th <- 1 - lam^2
+  if (!fit@Options$categorical) { lam <- pe$est[pe$op == "=~"] * sqrt(pe$est[pe$op == "~~" & pe$lhs == "f" & pe$rhs == "f"]);
+    th <- pe$est[pe$op == "~~" & pe$lhs == pe$rhs & pe$lhs != "f"] }
+  sum(lam)^2 / (sum(lam)^2 + sum(th))
+}
+rel <- list()
+for (d in names(dims)) {
+  it <- paste0("P", dims[[d]])
+  pcm <- lavCor(sim[, it], ordered = it)
+  m1 <- paste("f =~", paste(it, collapse = " + "))
+  rel[[d]] <- list(
+    alpha_ordinal = suppressWarnings(psych::alpha(unclass(pcm), warnings = FALSE)$total$raw_alpha),
+    alpha = suppressWarnings(psych::alpha(sim[, it], warnings = FALSE)$total$raw_alpha),
+    omega_ordinal = omega_of(cfa(m1, data = sim, ordered = it, estimator = "WLSMV")),
+    omega = omega_of(fitcfa(m1, data = sim)))
+}
+out$ordinal_reliability <- rel
 write_json(out, "tests/reference/lavaan_robust.json", digits = NA, auto_unbox = TRUE, matrix = "rowmajor")
 cat("wrote tests/reference/lavaan_robust.json\n")
