@@ -330,13 +330,22 @@ class CFAResult:
     def summary(self, digits: int = 3) -> str:
         f = self.fit
         lines = [
-            f"CFA (ML, likelihood={self.likelihood}) — n = {self.n_respondents} used, {self.n_dropped} dropped"
+            f"CFA ({self.extra.get('estimator', 'ML')}, likelihood={self.likelihood}) — n = {self.n_respondents} used, {self.n_dropped} dropped"
             + (f"; groups: {', '.join(self.groups)}" if len(self.groups) > 1 else ""),
             f"converged: {self.converged} after {self.iterations} iterations",
             "",
             f"chi2({f['df']:.0f}) = {f['chisq']:.3f}, p = {f['pvalue']:.4g}; CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, "
-            f"RMSEA = {f['rmsea']:.3f} [{f['rmsea_ci_low']:.3f}, {f['rmsea_ci_high']:.3f}], SRMR = {f['srmr']:.3f}",
-            f"AIC = {f['aic']:.2f}, BIC = {f['bic']:.2f}, log-likelihood = {f['loglik']:.3f}, parameters = {f['npar']:.0f}",
+            f"RMSEA = {f['rmsea']:.3f} [{f.get('rmsea_ci_low', np.nan):.3f}, {f.get('rmsea_ci_high', np.nan):.3f}], SRMR = {f['srmr']:.3f}",
+        ]
+        if "chisq_scaled" in f:
+            lines.append(
+                f"scaled chi2({f['df_scaled']:.0f}) = {f['chisq_scaled']:.3f}, p = {f['pvalue_scaled']:.4g} "
+                f"(scaling factor {f['scaling_factor']:.3f}); CFI scaled = {f['cfi_scaled']:.3f}, "
+                f"TLI scaled = {f['tli_scaled']:.3f}, RMSEA scaled = {f['rmsea_scaled']:.3f}"
+            )
+        if "loglik" in f:
+            lines.append(f"AIC = {f['aic']:.2f}, BIC = {f['bic']:.2f}, log-likelihood = {f['loglik']:.3f}, parameters = {f['npar']:.0f}")
+        lines += [
             "",
             text_table(self.parameters[["lhs", "op", "rhs", "group", "est", "se", "z", "p_value", "std_all"]], digits),
         ]
@@ -498,7 +507,8 @@ def _fit_wlsmv(spec: ModelSpec, values: np.ndarray, model_text: str, n_dropped: 
         "baseline_chisq": cb, "baseline_df": dfb, "baseline_chisq_scaled": cb_s,
         "baseline_scaling_factor": 1.0 / st["ab"],
         "cfi": cfi(chisq, cb), "tli": tli(chisq, cb), "cfi_scaled": cfi(chisq_s, cb_s), "tli_scaled": tli(chisq_s, cb_s),
-        "rmsea": rmsea(chisq), "rmsea_scaled": rmsea(chisq_s),
+        "rmsea": rmsea(chisq), "rmsea_ci_low": _rmsea_ci(chisq, df, n_test, 1)[0],
+        "rmsea_ci_high": _rmsea_ci(chisq, df, n_test, 1)[1], "rmsea_scaled": rmsea(chisq_s),
         # SRMR on the correlation residuals; the unit diagonal counts in the denominator (lavaan)
         "srmr": float(np.sqrt((resid @ resid) / (spec.p * (spec.p + 1) / 2))),
     }
