@@ -72,6 +72,7 @@ def main() -> None:
     ]
     sizes = (100, 1_000) if args.quick else (100, 1_000, 100_000)
     lines.append(bench_cfa.markdown(bench_cfa.run(sizes)))
+    lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if args.quick else (1_000, 10_000))))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

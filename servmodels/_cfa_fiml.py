@@ -159,3 +159,70 @@ def numeric_hessian(fun, x: np.ndarray) -> np.ndarray:
         xm[k] -= h
         H[:, k] = (fun(xp) - fun(xm)) / (2 * h)
     return 0.5 * (H + H.T)
+
+
+def casewise_scores_missing(group: MissingGroup, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """n x (p + p*) scores of each case's observed-data log-likelihood in (mu, vech Sigma).
+
+    For a case with observed set O and z = Sigma_OO^-1 (y_O - mu_O): d/d mu_O = z and
+    d/d Sigma_OO = (z z' - Sigma_OO^-1) / 2, written in vech coordinates (an off-diagonal
+    element counts both of its positions); missing coordinates have zero score.
+    """
+    n, p = group.data.shape
+    tri = np.tril_indices(p)
+    pos = np.full((p, p), -1)
+    pos[tri] = np.arange(len(tri[0]))
+    pos = np.maximum(pos, pos.T)
+    out = np.zeros((n, p + len(tri[0])))
+    for pt in group.patterns:
+        o = pt.obs
+        so_inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        y = group.data[np.ix_(pt.rows, o)]
+        Z = (y - mu[o]) @ so_inv
+        out[np.ix_(pt.rows, o)] = Z
+        a, b = np.tril_indices(len(o))
+        G = Z[:, a] * Z[:, b] - so_inv[a, b]
+        G[:, a == b] *= 0.5
+        out[np.ix_(pt.rows, p + pos[o[a], o[b]])] = G
+    return out
+
+
+def _unpack(theta: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    tri = np.tril_indices(p)
+    mu = theta[:p]
+    S = np.zeros((p, p))
+    S[tri] = theta[p:]
+    return mu, S + np.tril(S, -1).T
+
+
+def saturated_information(group: MissingGroup, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(A1, B1) of the saturated model under missing data, per case (unit) at (mu, sigma):
+    A1 the observed information (numeric Hessian of the analytic score), B1 the mean
+    outer product of casewise scores."""
+    p = len(mu)
+    tri = np.tril_indices(p)
+    theta = np.concatenate([mu, sigma[tri]])
+    n = group.n
+    sc = casewise_scores_missing(group, mu, sigma)
+    B1 = sc.T @ sc / n
+    A1 = -numeric_hessian(lambda t: casewise_scores_missing(group, *_unpack(t, p)).sum(axis=0) / n, theta)
+    return A1, B1
+
+
+def baseline_trace(group: MissingGroup) -> float:
+    """tr(E_b^-1 B0_b) of the independence model (means and variances) under missing data."""
+    p = group.data.shape[1]
+    tri = np.tril_indices(p)
+    diag_pos = p + np.flatnonzero(tri[0] == tri[1])
+    cols = np.concatenate([np.arange(p), diag_pos])
+    mu = np.nanmean(group.data, axis=0)
+    var = np.nanvar(group.data, axis=0)
+    n = group.n
+    sc = casewise_scores_missing(group, mu, np.diag(var))[:, cols]
+    B0 = sc.T @ sc / n
+
+    def grad(t: np.ndarray) -> np.ndarray:
+        return casewise_scores_missing(group, t[:p], np.diag(t[p:]))[:, cols].sum(axis=0) / n
+
+    E = -numeric_hessian(grad, np.concatenate([mu, var]))
+    return float(np.trace(np.linalg.solve(E, B0)))

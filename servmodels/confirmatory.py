@@ -392,8 +392,17 @@ def _fit_spec(spec: ModelSpec, moments: list[GroupMoments], likelihood: str) -> 
     return _Fitted(spec, groups, moments, x, it, ok, msg, likelihood)
 
 
-def _fit_fiml(spec: ModelSpec, blocks: list[np.ndarray], likelihood: str) -> tuple[_Fitted, dict[str, Any]]:
-    from ._cfa_fiml import em_saturated, evaluate_fiml, loglik, make_group, numeric_hessian
+def _fit_fiml(spec: ModelSpec, blocks: list[np.ndarray], likelihood: str, robust: bool = False) -> tuple[_Fitted, dict[str, Any]]:
+    from ._cfa_fiml import (
+        baseline_trace,
+        casewise_scores_missing,
+        em_saturated,
+        evaluate_fiml,
+        loglik,
+        make_group,
+        numeric_hessian,
+        saturated_information,
+    )
 
     if likelihood != "normal":
         raise ServmodelsError("missing='fiml' uses the normal likelihood")
@@ -429,7 +438,35 @@ def _fit_fiml(spec: ModelSpec, blocks: list[np.ndarray], likelihood: str) -> tup
         vcov = np.full((spec.n_free, spec.n_free), np.nan)
     core = {"chisq": 2 * (logl_h1 - logl), "baseline_chisq": 2 * (logl_h1 - logl_b), "loglik": logl,
             "unrestricted_loglik": logl_h1}
-    return _Fitted(spec, groups, moments, x, it, ok, msg, likelihood), {"vcov": vcov, "core": core}
+    out: dict[str, Any] = {"vcov": vcov, "core": core}
+    if robust:
+        # MLR with FIML: sandwich SEs from casewise scores of the observed-data likelihood and the
+        # Yuan-Bentler (Mplus) trace with the saturated model's observed information at the EM
+        # estimates (lavaan missing = "fiml", estimator = "MLR")
+        E = 0.5 * H
+        Einv = np.linalg.inv(E)
+        tri = np.tril_indices(spec.p)
+        B0 = np.zeros_like(E)
+        trace = trace_b = 0.0
+        full = sum(mg.n for mg in mgroups)
+        for g, (mg, (mu_h1, sig_h1, _, _)) in enumerate(zip(mgroups, em)):
+            f = mg.n / full
+            mats = groups[g].build(x)
+            sigma, mu, aux = groups[g].implied(mats)
+            dS, dM = groups[g].derivatives(mats, aux, spec.n_free)
+            D = np.vstack([dM.T, dS[:, tri[0], tri[1]].T])
+            S = casewise_scores_missing(mg, mu, sigma) @ D
+            B0g = S.T @ S / mg.n
+            B0 += f * B0g
+            A1, B1 = saturated_information(mg, mu_h1, sig_h1)
+            t_h1 = float(np.trace(np.linalg.solve(A1, B1)))
+            trace += t_h1 - f * float(np.sum(B0g * Einv.T))
+            trace_b += t_h1 - baseline_trace(mg)
+        out["vcov"] = Einv @ B0 @ Einv / full
+        df = spec.n_groups * (spec.p * (spec.p + 1) // 2 + spec.p) - spec.n_free
+        out["robust"] = {"scaling_factor": trace / df,
+                         "baseline_scaling_factor": trace_b / (spec.n_groups * spec.p * (spec.p - 1) / 2)}
+    return _Fitted(spec, groups, moments, x, it, ok, msg, likelihood), out
 
 
 def _fit_wlsmv(spec: ModelSpec, values: np.ndarray, model_text: str, n_dropped: int, std_lv: bool) -> CFAResult:
@@ -942,6 +979,12 @@ def _result(fitted: _Fitted, model_text: str, n_dropped: int, std_lv: bool, esti
     fit = _fit_measures(fitted, ev, fiml["core"] if fiml is not None else None)
     if robust is not None:
         fit.update(_robust_fit_measures(fit, robust, n_test, spec.n_groups))
+    if fiml is not None and "robust" in fiml:
+        rob = _robust_fit_measures(fit, fiml["robust"], n_test, spec.n_groups)
+        # lavaan's robust CFI/TLI/RMSEA under FIML use a different correction (Zhang & Savalei);
+        # they are not reported rather than reported wrongly
+        fit.update({k: v for k, v in rob.items() if not k.endswith("_robust")})
+        estimator = "MLR"
     r2_rows = []
     for g, e in enumerate(ev.per_group):
         sig = np.diag(e["sigma"])
@@ -1067,8 +1110,6 @@ def cfa(
         raise ServmodelsError(f"missing must be 'listwise' or 'fiml', got {missing!r}")
     if missing == "fiml" and sample_cov is not None:
         raise ServmodelsError("missing='fiml' needs raw data, not a covariance matrix")
-    if missing == "fiml" and estimator == "MLR":
-        raise ServmodelsError("estimator='MLR' with missing='fiml' is not implemented yet; use estimator='ML'")
     if model is None:
         if not isinstance(data, SurveyData):
             raise ModelSpecificationError("a model is required unless data is SurveyData (instrument model)")
@@ -1124,8 +1165,8 @@ def cfa(
         keep = ~np.isnan(values).all(axis=1)  # a respondent with no answer at all carries no information
         n_dropped += int((~keep).sum())
         sels = [keep if gvals is None else keep & (gvals == lab) for lab in labels]
-        fitted, fiml = _fit_fiml(spec, [values[sel] for sel in sels], likelihood)
-        return _result(fitted, model, n_dropped, std_lv, estimator, fiml=fiml)
+        fitted, fiml = _fit_fiml(spec, [values[sel] for sel in sels], likelihood, robust=estimator == "MLR")
+        return _result(fitted, model, n_dropped, std_lv, "ML", fiml=fiml)
     if estimator == "WLSMV":
         values, keep = _numeric_block(frame, spec.ov, nan_policy)
         return _fit_wlsmv(spec, values[keep], model, n_dropped + int((~keep).sum()), std_lv)

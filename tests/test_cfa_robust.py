@@ -168,3 +168,13 @@ def test_ordinal_reliability_matches_psych_and_lavaan():
         assert row["omega_ordinal"] == pytest.approx(ref["omega_ordinal"], abs=1e-5)
         assert row["alpha_ordinal"] > row["alpha"]  # attenuation of Pearson correlations
     assert "ordinal" in res.summary()
+
+
+def test_fiml_with_mlr_matches_lavaan():
+    ref = REF["hs_fiml_mlr"]
+    data = pd.read_csv(DATA / "holzinger_swineford_missing.csv")
+    res = cfa(data, ref["model"], missing="fiml", estimator="MLR")
+    keys = FIML_KEYS + ["chisq.scaled", "pvalue.scaled", "chisq.scaling.factor", "baseline.chisq.scaled",
+                        "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "rmsea.scaled"]
+    check(res, ref, keys)
+    assert "cfi_robust" not in res.fit  # lavaan's FIML-specific robust correction is not implemented
