@@ -36,6 +36,7 @@ from .reliability import (
 )
 from .scoring import ScoreResult, score, score_summary
 from .simulate import simulate_servqual
+from .validity import EFAResult, ValidityResult, efa, validity
 
 __version__ = "0.1.0"
 
@@ -55,6 +56,8 @@ __all__ = [
     "cronbach_alpha",
     "critical_r",
     "ordinal_reliability",
+    "validity",
+    "efa",
     "polychoric",
     "cfa",
     "measurement_invariance",
@@ -67,6 +70,8 @@ __all__ = [
     "OrdinalReliabilityResult",
     "PolychoricResult",
     "CFAResult",
+    "ValidityResult",
+    "EFAResult",
     "InvarianceResult",
     # data
     "simulate_servqual",

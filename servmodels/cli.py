@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -93,6 +93,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ML, robust MLR, or WLSMV on polychoric correlations (items ordinal) [ML]")
     p.add_argument("--missing", choices=("listwise", "fiml"), default="listwise",
                    help="missing answers: listwise (see --nan-policy) or full-information ML [listwise]")
+    _add_output_options(p)
+
+    p = sub.add_parser("reliability", help="alpha, omega, CR, AVE, Fornell-Larcker, HTMT with bootstrap CIs, gap reliability")
+    _add_data_options(p)
+    p.add_argument("--scores", default="P", help="P, E or gap [P]")
+    p.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples (0: no intervals) [1000]")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed; the same seed gives the same intervals [0]")
+    p.add_argument("--bootstrap-cfa", action="store_true", help="also bootstrap omega, CR and AVE (one CFA refit per resample; slower)")
+    p.add_argument("--confidence-level", type=float, default=0.95, help="[0.95]")
+    _add_output_options(p)
+
+    p = sub.add_parser("efa", help="exploratory factor analysis, parallel analysis, KMO/Bartlett, congruence")
+    _add_data_options(p)
+    p.add_argument("--scores", default="P", help="P, E or gap [P]")
+    p.add_argument("--n-factors", type=int, help="number of factors (default: parallel analysis)")
+    p.add_argument("--method", choices=("minres", "ml"), default="minres", help="[minres]")
+    p.add_argument("--rotation", choices=("promax", "varimax", "oblimin", "none"), default="promax", help="[promax]")
+    p.add_argument("--n-iter", type=int, default=100, help="random data sets for parallel analysis [100]")
+    p.add_argument("--seed", type=int, default=0, help="[0]")
     _add_output_options(p)
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
@@ -264,6 +283,44 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     _emit(args, payload, text, res.parameters)
 
 
+def _scores_and_sets(text: str) -> tuple[str, list[str]]:
+    code = text if text.lower() in ("gap", "adequacy", "superiority") else text.upper()
+    needed = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}.get(code.lower(), [code])
+    if code.lower() in ("gap", "adequacy", "superiority"):
+        code = code.lower()
+    elif code not in SCORE_SET_NAMES:
+        raise ServmodelsError(f"--scores must be one of P, E, M, D, gap, adequacy, superiority; got {text!r}")
+    return code, needed
+
+
+def _cmd_reliability(args: argparse.Namespace) -> None:
+    from .validity import validity
+
+    code, needed = _scores_and_sets(args.scores)
+    inst = get_instrument(args.instrument)
+    # read E as well when the file has it, so the P - E difference-score table can be given
+    sets = needed if code != "P" or "E" not in inst.score_sets else None
+    try:
+        data = _read(args, sets)
+    except ServmodelsError:
+        if sets is not None:
+            raise
+        data = _read(args, needed)
+    res = validity(data, scores=code, n_resamples=args.n_resamples, rng=args.seed,
+                   confidence_level=args.confidence_level, bootstrap_cfa=args.bootstrap_cfa)
+    _emit(args, res.to_dict(), res.summary(), res.dimensions.reset_index())
+
+
+def _cmd_efa(args: argparse.Namespace) -> None:
+    from .validity import efa
+
+    code, needed = _scores_and_sets(args.scores)
+    data = _read(args, needed)
+    res = efa(data, scores=code, n_factors=args.n_factors, method=args.method,
+              rotation=None if args.rotation == "none" else args.rotation, n_iter=args.n_iter, rng=args.seed)
+    _emit(args, res.to_dict(), res.summary(), res.loadings.reset_index(names="item"))
+
+
 def _cmd_example(args: argparse.Namespace) -> None:
     try:
         shutil.copyfile(example_path(), args.out)
@@ -305,6 +362,8 @@ _COMMANDS = {
     "score": _cmd_score,
     "items": _cmd_items,
     "cfa": _cmd_cfa,
+    "reliability": _cmd_reliability,
+    "efa": _cmd_efa,
     "example": _cmd_example,
     "demo": _cmd_demo,
 }

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -230,3 +231,30 @@ def test_cfa_wlsmv_json(capsys):
     loading = next(p for p in doc["parameters"] if p["op"] == "=~" and p["rhs"] == "P2")
     lav = next(p for p in ref["parameters"] if p["op"] == "=~" and p["rhs"] == "P2")
     assert loading["std_all"] == pytest.approx(lav["std.all"], rel=1e-5)
+
+
+def test_reliability_and_efa_commands(capsys):
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference" / "validity.json").read_text())
+    path = Path(__file__).parent / "reference" / "data" / "sim25.csv"
+    code, out, err = run(capsys, "reliability", str(path), "--scale", "1", "5", "--scores", "P", "--n-resamples", "50", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert list(doc["dimensions"]) == ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+    for dim, v in ref["omega"].items():
+        assert doc["dimensions"][dim]["omega"] == pytest.approx(v, rel=1e-5)
+        assert doc["dimensions"][dim]["ave"] == pytest.approx(ref["ave"][dim], rel=1e-5)
+        assert {"alpha", "composite_reliability"} <= set(doc["dimensions"][dim])
+    np.testing.assert_allclose(np.array(doc["htmt"]), np.array(ref["htmt"]), rtol=1e-9)
+    assert doc["kmo"] == pytest.approx(ref["kmo"]["overall"], rel=1e-9)
+    assert doc["bartlett"]["chisq"] == pytest.approx(ref["bartlett"]["chisq"], rel=1e-9)
+    assert set(doc["bartlett"]) == {"chisq", "df", "p_value"}
+    again = json.loads(run(capsys, "reliability", str(path), "--scale", "1", "5", "--n-resamples", "50", "--json")[1])
+    assert again["htmt_ci_high"] == doc["htmt_ci_high"]  # same default seed
+    code, out, err = run(capsys, "efa", str(path), "--scale", "1", "5", "--n-iter", "10", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["suggested_n_factors"] == 5 and len(doc["loadings"]) == 5
+
+

@@ -1,0 +1,567 @@
+"""Reliability and validity of an instrument in one call, and exploratory factor analysis.
+
+* From the correlated-factors CFA (ML): McDonald's omega per dimension as semTools
+  ``compRelSEM`` (``(sum lambda)^2 psi / 1' S 1`` with the observed covariance S of the
+  dimension's items), composite reliability (Fornell & Larcker 1981;
+  ``(sum l)^2 / ((sum l)^2 + sum(1 - l^2))`` on standardized loadings), average variance
+  extracted as semTools ``AVE`` (``sum lambda^2 psi / sum s_ii``) and the Fornell-Larcker
+  table (sqrt(AVE) on the diagonal, factor correlations off it).
+* HTMT (Henseler, Ringle & Sarstedt 2015; semTools ``htmt``): mean absolute
+  heterotrait-heteromethod correlation over the geometric mean of the two mean
+  monotrait-heteromethod correlations; flagged above 0.85 and 0.90.
+* Bootstrap percentile intervals (resampling respondents; reproducible from ``rng``).
+* Difference-score reliability of P - E (Johns 1981; Peter, Churchill & Brown 1993):
+  ``r_D = (s_P^2 r_P + s_E^2 r_E - 2 r_PE s_P s_E) / (s_P^2 + s_E^2 - 2 r_PE s_P s_E)``.
+* KMO and Bartlett's sphericity test, EFA by minres or ML with
+  varimax/promax/oblimin rotation (factor-analyzer's Rotator), parallel analysis, and
+  Tucker congruence of the EFA loadings with the intended dimensions.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from ._distributions import chi2_sf
+from ._exceptions import ServmodelsError
+from ._results import jsonable, text_table
+from .data import SurveyData
+from .reliability import _alpha_result
+from .simulate import as_generator
+
+__all__ = ["ValidityResult", "EFAResult", "validity", "efa", "htmt", "difference_score_reliability", "kmo", "bartlett"]
+
+
+# ----------------------------------------------------------------------------- building blocks
+def htmt(R: np.ndarray, groups: list[np.ndarray], *, geometric: bool = True) -> np.ndarray:
+    """HTMT matrix from a correlation matrix and the item indices of each construct.
+
+    ``geometric=True`` (default, semTools' default ``htmt2 = TRUE``) uses geometric means
+    of absolute correlations (HTMT2, Roemer, Schuberth & Henseler 2021); ``False`` the
+    arithmetic means of Henseler, Ringle & Sarstedt (2015).
+
+    Examples
+    --------
+    >>> R = np.array([[1, .6, .3, .3], [.6, 1, .3, .3], [.3, .3, 1, .5], [.3, .3, .5, 1]])
+    >>> round(float(htmt(R, [np.array([0, 1]), np.array([2, 3])], geometric=False)[0, 1]), 4)  # .3/sqrt(.6*.5)
+    0.5477
+    """
+    A = np.abs(R)
+
+    def avg(block: np.ndarray) -> float:
+        return float(np.exp(np.mean(np.log(block)))) if geometric else float(np.mean(block))
+
+    k = len(groups)
+    mono = np.empty(k)
+    for a, ia in enumerate(groups):
+        sub = A[np.ix_(ia, ia)]
+        mono[a] = avg(sub[~np.eye(len(ia), dtype=bool)]) if len(ia) > 1 else np.nan
+    out = np.eye(k)
+    for a in range(k):
+        for b in range(a + 1, k):
+            out[a, b] = out[b, a] = avg(A[np.ix_(groups[a], groups[b])].ravel()) / np.sqrt(mono[a] * mono[b])
+    return out
+
+
+def kmo(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Kaiser-Meyer-Olkin measure of sampling adequacy, overall and per item (psych ``KMO``):
+    sum r_ij^2 / (sum r_ij^2 + sum q_ij^2) over i != j, with q the partial correlations
+    -R^-1_ij / sqrt(R^-1_ii R^-1_jj) (Kaiser 1970)."""
+    R = np.corrcoef(x, rowvar=False)
+    Ri = np.linalg.inv(R)
+    d = np.sqrt(np.diag(Ri))
+    Q = -Ri / np.outer(d, d)
+    off = ~np.eye(len(R), dtype=bool)
+    r2 = np.where(off, R**2, 0.0)
+    q2 = np.where(off, Q**2, 0.0)
+    overall = r2.sum() / (r2.sum() + q2.sum())
+    per_item = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
+    return float(overall), per_item
+
+
+def bartlett(x: np.ndarray) -> dict[str, float]:
+    """Bartlett's test of sphericity (as psych ``cortest.bartlett``):
+    chi2 = -(n - 1 - (2p + 5)/6) log|R| on p(p - 1)/2 df."""
+    n, p = x.shape
+    R = np.corrcoef(x, rowvar=False)
+    chisq = -(n - 1 - (2 * p + 5) / 6) * np.linalg.slogdet(R)[1]
+    df = p * (p - 1) / 2
+    return {"chisq": float(chisq), "df": float(df), "p_value": chi2_sf(chisq, df)}
+
+
+def difference_score_reliability(r_p: float, r_e: float, sd_p: float, sd_e: float, r_pe: float) -> float:
+    """Reliability of P - E (Johns 1981, eq. 2; Peter, Churchill & Brown 1993).
+
+    Examples
+    --------
+    >>> round(difference_score_reliability(0.8, 0.8, 1.0, 1.0, 0.5), 4)  # (0.8 + 0.8 - 1) / (2 - 1)
+    0.6
+    """
+    num = sd_p**2 * r_p + sd_e**2 * r_e - 2 * r_pe * sd_p * sd_e
+    den = sd_p**2 + sd_e**2 - 2 * r_pe * sd_p * sd_e
+    return float(num / den)
+
+
+def _percentile_ci(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = (1 - level) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanquantile(samples, tail, axis=0), np.nanquantile(samples, 1 - tail, axis=0)
+
+
+def _resample_batches(n: int, n_resamples: int, rng: Any, batch: int = 100):
+    """Index batches from child streams of one SeedSequence: identical for any batch size."""
+    seed_seq = rng.bit_generator.seed_seq if isinstance(rng, np.random.Generator) else np.random.SeedSequence(rng)
+    children = seed_seq.spawn(n_resamples)
+    for start in range(0, n_resamples, batch):
+        yield np.stack([np.random.default_rng(c).integers(0, n, n) for c in children[start : start + batch]])
+
+
+# ----------------------------------------------------------------------------- CFA-based quantities
+def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray], names: list[str],
+                    x0: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    from .confirmatory import _fit_spec, _moments
+
+    spec = _spec_cache(tuple(cols), tuple(tuple(int(i) for i in g) for g in groups), tuple(names))
+    ov = {v: i for i, v in enumerate(spec.ov)}
+    mom = _moments(values[:, [cols.index(v) for v in spec.ov]], "normal")
+    fitted = _fit_spec(spec, [mom], "normal") if x0 is None else _refit(spec, mom, x0)
+    mats = fitted.groups[0].build(fitted.x)
+    sigma, _, aux = fitted.groups[0].implied(mats)
+    L, Psi, S = mats["L"], mats["P"], mom.cov
+    k = len(groups)
+    omega = np.empty(k)
+    cr = np.empty(k)
+    ave = np.empty(k)
+    for f in range(k):
+        idx = np.array([ov[cols[i]] for i in groups[f]])
+        lam = L[idx, f]
+        psi = Psi[f, f]
+        omega[f] = lam.sum() ** 2 * psi / S[np.ix_(idx, idx)].sum()
+        ave[f] = (lam**2).sum() * psi / np.trace(S[np.ix_(idx, idx)])
+        std = lam * np.sqrt(psi) / np.sqrt(np.diag(sigma)[idx])
+        cr[f] = std.sum() ** 2 / (std.sum() ** 2 + (1 - std**2).sum())
+    d = np.sqrt(np.diag(Psi))
+    phi = Psi / np.outer(d, d)
+    return {"omega": omega, "composite_reliability": cr, "ave": ave, "factor_cor": phi}, fitted.x
+
+
+@functools.lru_cache(maxsize=8)
+def _spec_cache(cols: tuple[str, ...], groups: tuple[tuple[int, ...], ...], names: tuple[str, ...]):
+    from ._cfa_model import build_spec
+
+    return build_spec("\n".join(f"{d} =~ " + " + ".join(cols[i] for i in g) for d, g in zip(names, groups)))
+
+
+def _refit(spec, mom, x0):
+    """Newton steps on the exact Hessian from a nearby optimum (bootstrap resamples), with
+    Fisher scoring as the fallback when a step does not decrease F."""
+    from ._cfa_engine import _observed_hessian, evaluate, fisher_scoring
+    from ._cfa_model import Matrices
+    from .confirmatory import _Fitted
+
+    groups = [Matrices(spec, 0)]
+    x = x0.copy()
+    ev = evaluate(spec, groups, [mom], x, info=False)
+    for it in range(1, 30):
+        H = _observed_hessian(spec, groups, [mom], ev) if np.isfinite(ev.F) else None
+        if H is None:
+            break
+        step = np.linalg.solve(H, ev.grad)
+        xn = x - step
+        evn = evaluate(spec, groups, [mom], xn, info=False)
+        if not np.isfinite(evn.F) or evn.F > ev.F + 1e-12 * max(1.0, abs(ev.F)):
+            break
+        x, ev = xn, evn
+        # Newton converges quadratically: a step below 1e-7 leaves an error far below 1e-10,
+        # negligible against resampling variability
+        if float(np.max(np.abs(step))) < 1e-7:
+            return _Fitted(spec, groups, [mom], x, it, True, "converged", "normal")
+    x, it, ok, msg = fisher_scoring(spec, groups, [mom], x, max_iter=200, tol=1e-9)
+    return _Fitted(spec, groups, [mom], x, it, ok, msg, "normal")
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class ValidityResult:
+    """Reliability and validity of one score set (frozen).
+
+    Attributes
+    ----------
+    dimensions : DataFrame
+        Per dimension: ``alpha, omega, composite_reliability, ave, sqrt_ave`` and, with
+        bootstrap, ``<stat>_ci_low`` / ``<stat>_ci_high``; ``fornell_larcker_ok``.
+    htmt : DataFrame
+        HTMT matrix; ``htmt_ci_low`` / ``htmt_ci_high`` bootstrap bounds.
+    fornell_larcker : DataFrame
+        sqrt(AVE) on the diagonal, factor correlations off it.
+    difference_scores : DataFrame or None
+        For gap scores: reliability of P, of E, their correlation, Johns' reliability of
+        P - E, and alpha of the gap items themselves, per dimension and overall.
+    kmo, kmo_items, bartlett :
+        Sampling adequacy.
+    """
+
+    scores: str
+    dimensions: pd.DataFrame
+    htmt: pd.DataFrame
+    htmt_ci_low: pd.DataFrame | None
+    htmt_ci_high: pd.DataFrame | None
+    fornell_larcker: pd.DataFrame
+    difference_scores: pd.DataFrame | None
+    kmo: float
+    kmo_items: pd.Series
+    bartlett: dict[str, float]
+    n_respondents: int
+    n_dropped: int
+    n_resamples: int
+    confidence_level: float
+    warnings: tuple[str, ...] = ()
+
+    def htmt_flags(self) -> pd.DataFrame:
+        """Pairs of dimensions with HTMT above 0.85 or 0.90 (discriminant validity in doubt)."""
+        rows = []
+        names = list(self.htmt.index)
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                v = float(self.htmt.iat[a, b])
+                hi = None if self.htmt_ci_high is None else float(self.htmt_ci_high.iat[a, b])
+                rows.append({"pair": f"{names[a]}-{names[b]}", "htmt": v, "ci_high": hi,
+                             "above_0.85": v > 0.85, "above_0.90": v > 0.90,
+                             "ci_includes_1": hi is not None and hi >= 1.0})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        dims = self.dimensions.to_dict(orient="index")
+        out = {
+            "scores": self.scores, "n_respondents": self.n_respondents, "n_dropped": self.n_dropped,
+            "n_resamples": self.n_resamples, "confidence_level": self.confidence_level,
+            "dimensions": dims, "htmt": self.htmt.to_numpy().tolist(), "htmt_order": list(self.htmt.index),
+            "htmt_ci_low": None if self.htmt_ci_low is None else self.htmt_ci_low.to_numpy().tolist(),
+            "htmt_ci_high": None if self.htmt_ci_high is None else self.htmt_ci_high.to_numpy().tolist(),
+            "htmt_flags": self.htmt_flags(),
+            "fornell_larcker": self.fornell_larcker.to_numpy().tolist(),
+            "kmo": self.kmo, "kmo_items": self.kmo_items.to_dict(), "bartlett": self.bartlett,
+            "difference_scores": None if self.difference_scores is None else self.difference_scores.reset_index().to_dict(orient="records"),
+            "warnings": list(self.warnings),
+        }
+        return jsonable(out)
+
+    def summary(self, digits: int = 3) -> str:
+        parts = [f"Reliability and validity of {self.scores} scores — n = {self.n_respondents} used, {self.n_dropped} dropped"
+                 + (f"; {self.n_resamples} bootstrap resamples" if self.n_resamples else ""),
+                 "", text_table(self.dimensions.reset_index(names="dimension"), digits),
+                 "", "HTMT", text_table(self.htmt.reset_index(names="dimension"), digits),
+                 "", f"KMO = {self.kmo:.3f}; Bartlett chi2({self.bartlett['df']:.0f}) = {self.bartlett['chisq']:.2f}, "
+                 f"p = {self.bartlett['p_value']:.3g}"]
+        if self.difference_scores is not None:
+            parts += ["", "Difference-score (P - E) reliability", text_table(self.difference_scores.reset_index(names="dimension"), digits)]
+        return "\n".join(parts)
+
+
+def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rng: int | np.random.Generator | None = None,
+             confidence_level: float = 0.95, bootstrap_cfa: bool = True) -> ValidityResult:
+    """Reliability and validity of an instrument's dimensions in one call.
+
+    Parameters
+    ----------
+    data : SurveyData
+    scores : str
+        ``"P"``, ``"E"`` or ``"gap"``; with ``"gap"`` (and for ``"P"`` when E was read)
+        the difference-score reliability table is added.
+    n_resamples : int
+        Bootstrap resamples of respondents for percentile intervals (0: none).
+    rng : int or numpy.random.Generator
+        Seed; the same seed gives the same intervals.
+    confidence_level : float
+    bootstrap_cfa : bool
+        Also bootstrap omega, CR and AVE (one CFA refit per resample, warm-started).
+
+    Returns
+    -------
+    ValidityResult
+
+    Examples
+    --------
+    >>> from servmodels import read_survey, load_example
+    >>> res = validity(read_survey(load_example()), n_resamples=0)
+    >>> list(res.dimensions.columns[:4])
+    ['alpha', 'omega', 'composite_reliability', 'ave']
+    """
+    data.require_complete("validity")
+    inst = data.instrument
+    x = data.item_scores(scores).astype(np.float64)
+    cols = list(data.item_columns(scores))
+    pos = {item: j for j, item in enumerate(inst.items)}
+    names = list(inst.dimension_names)
+    groups = [np.array([pos[i] for i in inst.dimensions[d]]) for d in names]
+    n = data.n_respondents
+
+    def stats_of(xs: np.ndarray, x0: np.ndarray | None, cfa_too: bool) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        R = np.corrcoef(xs, rowvar=False)
+        out = {"alpha": np.array([_alpha_result(xs[:, g], confidence_level).alpha for g in groups]),
+               "htmt": htmt(R, groups)}
+        xn = None
+        if cfa_too:
+            q, xn = _cfa_quantities(xs, cols, groups, names, x0)
+            out.update(q)
+        return out, xn
+
+    issued: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        full, x_hat = stats_of(x, None, True)
+    issued += [str(w.message) for w in caught]
+    dims = pd.DataFrame({k: full[k] for k in ("alpha", "omega", "composite_reliability", "ave")}, index=names)
+    dims["sqrt_ave"] = np.sqrt(dims["ave"])
+    phi = full["factor_cor"]
+    off = np.abs(phi - np.eye(len(names)))
+    dims["fornell_larcker_ok"] = dims["sqrt_ave"].to_numpy() > off.max(axis=1)
+    dims.index.name = "dimension"
+    fl = phi.copy()
+    np.fill_diagonal(fl, dims["sqrt_ave"].to_numpy())
+    ht = pd.DataFrame(full["htmt"], index=names, columns=names)
+    lo_ht = hi_ht = None
+    if n_resamples:
+        gen = as_generator(rng)
+        keys = ["alpha", "htmt"] + (["omega", "composite_reliability", "ave"] if bootstrap_cfa else [])
+        draws: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for idx_batch in _resample_batches(n, n_resamples, gen):
+                for idx in idx_batch:
+                    try:
+                        st, _ = stats_of(x[idx], x_hat, bootstrap_cfa)
+                    except (ServmodelsError, np.linalg.LinAlgError):
+                        st = {k: np.full_like(full[k], np.nan) for k in keys}
+                    for k in keys:
+                        draws[k].append(st[k])
+        for k in keys:
+            lo, hi = _percentile_ci(np.array(draws[k]), confidence_level)
+            if k == "htmt":
+                lo_ht = pd.DataFrame(lo, index=names, columns=names)
+                hi_ht = pd.DataFrame(hi, index=names, columns=names)
+            else:
+                dims[f"{k}_ci_low"], dims[f"{k}_ci_high"] = lo, hi
+    diff = _difference_table(data, names, groups) if all(s in data.responses for s in ("E", "P")) else None
+    k_overall, k_items = kmo(x)
+    return ValidityResult(
+        scores=scores, dimensions=dims, htmt=ht, htmt_ci_low=lo_ht, htmt_ci_high=hi_ht,
+        fornell_larcker=pd.DataFrame(fl, index=names, columns=names), difference_scores=diff,
+        kmo=k_overall, kmo_items=pd.Series(k_items, index=cols), bartlett=bartlett(x),
+        n_respondents=n, n_dropped=data.n_dropped, n_resamples=int(n_resamples),
+        confidence_level=confidence_level, warnings=data.warnings + tuple(issued),
+    )
+
+
+def _difference_table(data: SurveyData, names: list[str], groups: list[np.ndarray]) -> pd.DataFrame:
+    P = data.responses["P"].astype(float)
+    E = data.responses["E"].astype(float)
+    G = P - E
+    rows = {}
+    for name, g in [*zip(names, groups), ("overall", np.arange(P.shape[1]))]:
+        sp, se_ = P[:, g].sum(axis=1), E[:, g].sum(axis=1)
+        a_p = _alpha_result(P[:, g], 0.95).alpha
+        a_e = _alpha_result(E[:, g], 0.95).alpha
+        r_pe = float(np.corrcoef(sp, se_)[0, 1])
+        rows[name] = {
+            "alpha_P": a_p, "alpha_E": a_e, "r_PE": r_pe,
+            "sd_P": float(sp.std(ddof=1)), "sd_E": float(se_.std(ddof=1)),
+            "reliability_gap": difference_score_reliability(a_p, a_e, float(sp.std(ddof=1)), float(se_.std(ddof=1)), r_pe),
+            "alpha_gap_items": _alpha_result(G[:, g], 0.95).alpha,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "dimension"
+    return out
+
+
+# ----------------------------------------------------------------------------- EFA
+def _minres(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
+    """psych fm = "minres": uniquenesses minimising the residual sum of squares; loadings
+    from the eigen decomposition of R - diag(psi) (principal-axis fixed point)."""
+    smc = 1 - 1 / np.diag(np.linalg.inv(R))
+
+    def loads(psi: np.ndarray) -> np.ndarray:
+        vals, vecs = np.linalg.eigh(R - np.diag(psi))
+        order = np.argsort(vals)[::-1][:nf]
+        return vecs[:, order] * np.sqrt(np.maximum(vals[order], 0))
+
+    def fun(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        L = loads(psi)
+        res = R - L @ L.T
+        np.fill_diagonal(res, 0.0)
+        g = np.diag(L @ L.T + np.diag(psi) - R)
+        return 0.5 * float((res**2).sum()), g
+
+    res = optimize.minimize(fun, 1 - smc, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * len(R),
+                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
+    L = loads(res.x)
+    return L, 1 - (L**2).sum(axis=1)
+
+
+def _ml_efa(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
+    """ML factor analysis (psych fm = "ml" / factanal): minimise over uniquenesses
+    -sum_{j > nf} (log e_j - e_j) of the eigenvalues of Psi^-1/2 R Psi^-1/2."""
+    smc = 1 - 1 / np.diag(np.linalg.inv(R))
+
+    def eig(psi: np.ndarray):
+        sc = 1 / np.sqrt(psi)
+        vals, vecs = np.linalg.eigh(R * np.outer(sc, sc))
+        order = np.argsort(vals)[::-1]
+        return vals[order], vecs[:, order]
+
+    def loads(psi: np.ndarray) -> np.ndarray:
+        vals, vecs = eig(psi)
+        return np.sqrt(psi)[:, None] * vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0))
+
+    def fun(psi: np.ndarray) -> tuple[float, np.ndarray]:
+        vals, _ = eig(psi)
+        e = vals[nf:]
+        f = -(np.sum(np.log(e) - e) - nf + len(R))
+        L = loads(psi)
+        g = np.diag(L @ L.T + np.diag(psi) - R) / psi**2
+        return float(f), g
+
+    res = optimize.minimize(fun, 1 - smc, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * len(R),
+                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
+    L = loads(res.x)
+    return L, res.x
+
+
+def _tucker(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / np.sqrt((a @ a) * (b @ b)))
+
+
+@dataclass(frozen=True)
+class EFAResult:
+    """Exploratory factor analysis (frozen).
+
+    ``loadings`` (items x factors, factors ordered by explained variance, signs making
+    column sums positive), ``uniquenesses``, ``phi`` (factor correlations; identity for
+    orthogonal rotations), ``eigenvalues`` (``pc`` of R and ``fa`` of R with SMC
+    communalities), ``parallel`` (95th percentile of random-data eigenvalues),
+    ``suggested_n_factors``, ``congruence`` (per intended dimension: best-matching factor
+    and Tucker's phi), ``kmo``, ``bartlett``.
+    """
+
+    method: str
+    rotation: str | None
+    n_factors: int
+    loadings: pd.DataFrame
+    uniquenesses: pd.Series
+    phi: pd.DataFrame
+    eigenvalues: pd.DataFrame
+    suggested_n_factors: int
+    congruence: pd.DataFrame
+    kmo: float
+    bartlett: dict[str, float]
+    n_respondents: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "method": self.method, "rotation": self.rotation, "n_factors": self.n_factors,
+            "suggested_n_factors": self.suggested_n_factors, "n_respondents": self.n_respondents,
+            "loadings": {c: self.loadings[c].to_dict() for c in self.loadings.columns},
+            "uniquenesses": self.uniquenesses.to_dict(), "phi": self.phi.to_numpy().tolist(),
+            "eigenvalues": self.eigenvalues.reset_index(names="index").to_dict(orient="records"),
+            "congruence": self.congruence.reset_index().to_dict(orient="records"),
+            "kmo": self.kmo, "bartlett": self.bartlett,
+        })
+
+    def summary(self, digits: int = 3) -> str:
+        return "\n".join([
+            f"EFA ({self.method}, rotation {self.rotation}) with {self.n_factors} factors; parallel analysis suggests "
+            f"{self.suggested_n_factors}; KMO = {self.kmo:.3f}",
+            "", text_table(self.loadings.reset_index(names="item"), digits),
+            "", "Congruence with the intended dimensions (Tucker's phi)",
+            text_table(self.congruence.reset_index(), digits),
+        ])
+
+
+def efa(data: SurveyData, *, scores: str = "P", n_factors: int | None = None,
+        method: Literal["minres", "ml"] = "minres", rotation: Literal["promax", "varimax", "oblimin"] | None = "promax",
+        n_iter: int = 100, rng: int | np.random.Generator | None = 0) -> EFAResult:
+    """Exploratory factor analysis of the items with parallel analysis and congruence check.
+
+    ``n_factors=None`` uses the number suggested by parallel analysis (factor
+    eigenvalues above the 95th percentile of those of ``n_iter`` random normal data
+    sets of the same size; Horn 1965).  Loadings match psych ``fa(fm=, rotate=)`` up to
+    column order and sign.
+
+    Examples
+    --------
+    >>> from servmodels import read_survey, load_example
+    >>> res = efa(read_survey(load_example()), n_factors=5)
+    >>> res.loadings.shape
+    (25, 5)
+    """
+    from factor_analyzer.rotator import Rotator
+
+    data.require_complete("efa")
+    x = data.item_scores(scores).astype(np.float64)
+    cols = list(data.item_columns(scores))
+    n, p = x.shape
+    R = np.corrcoef(x, rowvar=False)
+    # psych fa.parallel: "fa" eigenvalues are those of R with the communalities of a
+    # one-factor minres solution on the diagonal
+    def fa_eigen(M: np.ndarray) -> np.ndarray:
+        _, u = _minres(M, 1)
+        return np.sort(np.linalg.eigvalsh(M - np.diag(u)))[::-1]
+
+    pc_vals = np.sort(np.linalg.eigvalsh(R))[::-1]
+    fa_vals = fa_eigen(R)
+    gen = as_generator(rng)
+    rand_pc, rand_fa = [], []
+    for _ in range(n_iter):
+        Rz = np.corrcoef(gen.standard_normal((n, p)), rowvar=False)
+        rand_pc.append(np.sort(np.linalg.eigvalsh(Rz))[::-1])
+        rand_fa.append(fa_eigen(Rz))
+    q_pc = np.quantile(rand_pc, 0.95, axis=0)
+    q_fa = np.quantile(rand_fa, 0.95, axis=0)
+    above = fa_vals > q_fa
+    suggested = int(np.argmin(above)) if not above.all() else p
+    suggested = max(suggested, 1)
+    nf = int(n_factors or suggested)
+    L, uniq = (_minres if method == "minres" else _ml_efa)(R, nf)
+    phi = np.eye(nf)
+    if rotation and nf > 1:
+        rot = Rotator(method=rotation)
+        L = rot.fit_transform(L)
+        if rot.phi_ is not None:
+            phi = np.asarray(rot.phi_)
+    # order by explained variance and make column sums positive (psych's presentation)
+    ssl = np.diag(phi @ L.T @ L) if rotation in ("promax", "oblimin") else (L**2).sum(axis=0)
+    order = np.argsort(ssl)[::-1]
+    L, phi = L[:, order], phi[np.ix_(order, order)]
+    sign = np.where(L.sum(axis=0) < 0, -1.0, 1.0)
+    L, phi = L * sign, phi * np.outer(sign, sign)
+    fac = [f"F{j + 1}" for j in range(nf)]
+    # congruence with the intended pattern (Hungarian matching on |phi|)
+    inst = data.instrument
+    pos = {item: j for j, item in enumerate(inst.items)}
+    target = np.zeros((p, len(inst.dimension_names)))
+    for d_i, d in enumerate(inst.dimension_names):
+        target[[pos[i] for i in inst.dimensions[d]], d_i] = 1.0
+    C = np.array([[_tucker(target[:, d], L[:, f]) for f in range(nf)] for d in range(target.shape[1])])
+    from scipy.optimize import linear_sum_assignment
+
+    rows, cols_ = linear_sum_assignment(-np.abs(C))
+    cong = pd.DataFrame({"factor": [fac[c] for c in cols_], "tucker_phi": [C[r, c] for r, c in zip(rows, cols_)]},
+                        index=pd.Index([inst.dimension_names[r] for r in rows], name="dimension"))
+    cong["acceptable"] = cong["tucker_phi"].abs() >= 0.85  # Lorenzo-Seva & ten Berge (2006)
+    eig = pd.DataFrame({"pc": pc_vals, "fa": fa_vals, "pc_random_95": q_pc, "fa_random_95": q_fa},
+                       index=pd.RangeIndex(1, p + 1, name="factor"))
+    k_overall, _ = kmo(x)
+    return EFAResult(method=method, rotation=rotation, n_factors=nf,
+                     loadings=pd.DataFrame(L, index=cols, columns=fac),
+                     uniquenesses=pd.Series(1 - (L @ phi * L).sum(axis=1), index=cols),
+                     phi=pd.DataFrame(phi, index=fac, columns=fac), eigenvalues=eig,
+                     suggested_n_factors=suggested, congruence=cong, kmo=k_overall, bartlett=bartlett(x),
+                     n_respondents=n)

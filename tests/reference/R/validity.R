@@ -1,0 +1,34 @@
+# Reference values for reliability and validity: semTools 0.5-6, psych 2.2.9, lavaan 0.6-14.
+# Run from the repository root:  Rscript tests/reference/R/validity.R
+suppressPackageStartupMessages({ library(lavaan); library(semTools); library(psych); library(jsonlite) })
+sim <- read.csv("tests/reference/data/sim25.csv")
+dims <- list(tangibles = 1:5, reliability = 6:10, responsiveness = 11:15, assurance = 16:20, empathy = 21:25)
+model <- paste(sapply(names(dims), function(d) paste(d, "=~", paste0("P", dims[[d]], collapse = " + "))), collapse = "\n")
+items <- paste0("P", 1:25)
+X <- sim[, items]
+fit <- cfa(model, data = sim, control = list(rel.tol = 1e-13), optim.force.converged = TRUE)
+out <- list(generator = "tests/reference/R/validity.R", r_version = R.version.string,
+            semtools_version = as.character(packageVersion("semTools")),
+            psych_version = as.character(packageVersion("psych")))
+out$omega <- as.list(compRelSEM(fit))            # obs.var = TRUE (default)
+out$ave <- as.list(AVE(fit))
+out$htmt <- unclass(htmt(model, data = sim))
+out$factor_cor <- unclass(lavInspect(fit, "cor.lv"))
+k <- KMO(X)
+out$kmo <- list(overall = k$MSA, items = unname(k$MSAi))
+b <- cortest.bartlett(cor(X), n = nrow(X))
+out$bartlett <- list(chisq = b$chisq, df = b$df, p_value = b$p.value)
+f1 <- fa(X, nfactors = 5, fm = "minres", rotate = "none")
+out$fa_minres_unrotated <- list(loadings = unclass(f1$loadings), uniquenesses = unname(f1$uniquenesses))
+f2 <- fa(X, nfactors = 5, fm = "minres", rotate = "promax")
+out$fa_minres_promax <- list(loadings = unclass(f2$loadings), phi = unclass(f2$Phi))
+f3 <- fa(X, nfactors = 5, fm = "ml", rotate = "varimax")
+out$fa_ml_varimax <- list(loadings = unclass(f3$loadings), uniquenesses = unname(f3$uniquenesses))
+f4 <- fa(X, nfactors = 5, fm = "minres", rotate = "oblimin")
+out$fa_minres_oblimin <- list(loadings = unclass(f4$loadings), phi = unclass(f4$Phi))
+set.seed(1)
+pa <- fa.parallel(X, fa = "both", plot = FALSE, n.iter = 2)
+out$parallel <- list(pc_values = pa$pc.values, fa_values = pa$fa.values)
+# difference-score reliability inputs: alpha of P and E dimension scores (psych) for the closed form
+write_json(out, "tests/reference/validity.json", digits = NA, auto_unbox = TRUE, matrix = "rowmajor")
+cat("wrote tests/reference/validity.json\n")
