@@ -35,6 +35,7 @@ from .reliability import (
     ordinal_reliability,
 )
 from .scoring import ScoreResult, score, score_summary
+from .regression import ComparisonResult, RegressionResult, compare_servqual_servperf, regress, relative_importance
 from .simulate import simulate_servqual
 from .validity import EFAResult, ValidityResult, efa, validity
 
@@ -57,6 +58,9 @@ __all__ = [
     "critical_r",
     "ordinal_reliability",
     "validity",
+    "regress",
+    "relative_importance",
+    "compare_servqual_servperf",
     "efa",
     "polychoric",
     "cfa",
@@ -71,6 +75,8 @@ __all__ = [
     "PolychoricResult",
     "CFAResult",
     "ValidityResult",
+    "RegressionResult",
+    "ComparisonResult",
     "EFAResult",
     "InvarianceResult",
     # data

@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import __version__
 from ._exceptions import ServmodelsError
+from ._results import jsonable, text_table
 from .data import SurveyData
 from .datasets import example_path
 from .instrument import SCORE_SET_NAMES, get_instrument
@@ -112,6 +113,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rotation", choices=("promax", "varimax", "oblimin", "none"), default="promax", help="[promax]")
     p.add_argument("--n-iter", type=int, default=100, help="random data sets for parallel analysis [100]")
     p.add_argument("--seed", type=int, default=0, help="[0]")
+    _add_output_options(p)
+
+    p = sub.add_parser("regress", help="regress overall satisfaction on the dimension scores")
+    _add_data_options(p)
+    p.add_argument("--scores", default="P", choices=("P", "gap", "weighted_gap"), help="[P]")
+    p.add_argument("--cov-type", default="HC3", choices=("HC3", "classical", "cluster"), help="[HC3]")
+    p.add_argument("--cluster", help="grouping column for cluster-robust SEs (e.g. village)")
+    p.add_argument("--ordinal", action="store_true", help="proportional-odds logit instead of OLS")
+    p.add_argument("--importance-ci", type=int, default=0, metavar="B", help="also LMG relative importance with B bootstrap resamples")
+    p.add_argument("--seed", type=int, default=0, help="[0]")
+    _add_output_options(p)
+
+    p = sub.add_parser("compare", help="SERVQUAL (gap) versus SERVPERF (perception) as predictors of satisfaction")
+    _add_data_options(p)
+    p.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples for the R2 difference [1000]")
+    p.add_argument("--n-splits", type=int, default=10, help="folds for cross-validated R2 [10]")
+    p.add_argument("--n-repeats", type=int, default=10, help="repeats of k-fold cross-validation [10]")
+    p.add_argument("--seed", type=int, default=0, help="[0]")
+    p.add_argument("--no-cfa", action="store_true", help="skip the CFA fit of the P and gap measurement models")
     _add_output_options(p)
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
@@ -321,6 +341,38 @@ def _cmd_efa(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict(), res.summary(), res.loadings.reset_index(names="item"))
 
 
+def _need_outcome(args: argparse.Namespace) -> None:
+    if not args.outcome and not get_instrument(args.instrument).outcome:
+        raise ServmodelsError("--outcome COL is required (the overall satisfaction column)")
+
+
+def _cmd_regress(args: argparse.Namespace) -> None:
+    from .regression import regress, relative_importance
+
+    _need_outcome(args)
+    if args.cluster:
+        args.groups = sorted(set((args.groups or []) + [args.cluster]))
+    data = _read(args, ["P"] if args.scores == "P" else None)
+    res = regress(data, scores=args.scores, cov_type=args.cov_type, cluster=args.cluster, ordinal=args.ordinal)
+    payload = res.to_dict()
+    text = res.summary()
+    if args.importance_ci:
+        imp = relative_importance(data, scores=args.scores, n_resamples=args.importance_ci, rng=args.seed)
+        payload["relative_importance"] = jsonable(imp.reset_index())
+        text += "\n\nRelative importance (LMG)\n" + text_table(imp.reset_index(), 3)
+    _emit(args, payload, text, res.coefficients)
+
+
+def _cmd_compare(args: argparse.Namespace) -> None:
+    from .regression import compare_servqual_servperf
+
+    _need_outcome(args)
+    data = _read(args, None)
+    res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
+                                    rng=args.seed, include_cfa=not args.no_cfa)
+    _emit(args, res.to_dict(), res.summary(), None)
+
+
 def _cmd_example(args: argparse.Namespace) -> None:
     try:
         shutil.copyfile(example_path(), args.out)
@@ -363,6 +415,8 @@ _COMMANDS = {
     "items": _cmd_items,
     "cfa": _cmd_cfa,
     "reliability": _cmd_reliability,
+    "regress": _cmd_regress,
+    "compare": _cmd_compare,
     "efa": _cmd_efa,
     "example": _cmd_example,
     "demo": _cmd_demo,

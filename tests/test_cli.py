@@ -258,3 +258,27 @@ def test_reliability_and_efa_commands(capsys):
     assert doc["suggested_n_factors"] == 5 and len(doc["loadings"]) == 5
 
 
+
+
+def test_regress_and_compare_commands(capsys):
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "reference" / "regression.json").read_text())
+    path = Path(__file__).parent / "reference" / "data" / "sim_regress.csv"
+    code, out, err = run(capsys, "compare", str(path), "--scale", "1", "5", "--outcome", "satisfaction",
+                         "--n-resamples", "50", "--n-repeats", "2", "--no-cfa", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    for side in ("servperf", "servqual"):
+        for k in ("r2", "adj_r2", "aic", "bic"):
+            assert doc[side][k] == pytest.approx(ref[side][k], rel=1e-9)
+        assert doc[side]["coef"]["intercept"] == pytest.approx(ref[side]["coef"]["(Intercept)"], rel=1e-9)
+        assert doc[side]["se_classical"]["empathy"] == pytest.approx(ref[side]["se_classical"]["empathy"], rel=1e-9)
+    assert doc["j_test"]["servqual_vs_servperf"]["statistic"] == pytest.approx(ref["jtest"]["statistic"][0], rel=1e-9)
+    assert doc["cox_test"]["servperf_vs_servqual"]["statistic"] == pytest.approx(ref["coxtest"]["statistic"][1], rel=1e-9)
+    assert set(doc["cv_r2"]) == {"servperf", "servqual"}
+    code, out, err = run(capsys, "regress", str(path), "--scale", "1", "5", "--outcome", "satisfaction", "--scores", "gap", "--json")
+    assert code == 0, err
+    assert json.loads(out)["se"]["reliability"] == pytest.approx(ref["servqual"]["se_hc3"]["reliability"], rel=1e-9)
+    code, _, err = run(capsys, "compare", str(path), "--scale", "1", "5")
+    assert code == 2 and "--outcome" in err
