@@ -404,9 +404,21 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         ia = item_analysis(data, scores=code)
         write_table(ia.items, out / f"item_analysis_{code}.csv")
         parts += ["", "```", ia.summary(), "```"]
+    from .confirmatory import cfa
+    from .regression import compare_servqual_servperf
+    from .validity import validity
+
+    fit = cfa(data, scores="P")
+    write_table(fit.parameters, out / "cfa_P_parameters.csv")
+    val = validity(data, scores="P", n_resamples=500, rng=2016, bootstrap_cfa=False)
+    write_table(val.dimensions.reset_index(), out / "validity_P.csv")
+    cmp = compare_servqual_servperf(data, n_resamples=500, rng=2016, n_repeats=5)
+    parts += ["", "## Confirmatory factor analysis (P items)", "", "```", fit.summary(), "```",
+              "", "## Reliability and validity (P items)", "", "```", val.summary(), "```",
+              "", "## SERVQUAL versus SERVPERF", "", "```", cmp.summary(), "```"]
     (out / "report.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
     (out / "scores.json").write_text(json.dumps(res.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    sys.stdout.write(f"wrote {out}/report.md and tables (item, dimension, respondent scores; item analyses)\n")
+    sys.stdout.write(f"wrote {out}/report.md and tables (scores, item analyses, CFA, validity, SERVQUAL vs SERVPERF)\n")
 
 
 _COMMANDS = {
