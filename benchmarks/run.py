@@ -44,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run, not for RESULTS.md)")
     args = parser.parse_args()
+    import bench_bootstrap
     import bench_cfa
     import bench_scoring
 
@@ -73,6 +74,8 @@ def main() -> None:
     sizes = (100, 1_000) if args.quick else (100, 1_000, 100_000)
     lines.append(bench_cfa.markdown(bench_cfa.run(sizes)))
     lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if args.quick else (1_000, 10_000))))
+    lines.append(bench_bootstrap.markdown(bench_bootstrap.run(((1_000, 2_000),) if args.quick else
+                                                             ((1_000, 2_000), (1_000, 10_000), (100_000, 2_000), (100_000, 10_000)))))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

@@ -19,6 +19,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._validation import validate_survey
+from .bootstrap import BootstrapResult, adjust_pvalues, bootstrap, gap_bootstrap
 from .confirmatory import CFAResult, InvarianceResult, cfa, ep_structure_test, instrument_model, measurement_invariance
 from .data import SurveyData
 from .datasets import example_path, load_example, load_seed_table8
@@ -59,6 +60,9 @@ __all__ = [
     "ordinal_reliability",
     "validity",
     "regress",
+    "gap_bootstrap",
+    "bootstrap",
+    "adjust_pvalues",
     "relative_importance",
     "compare_servqual_servperf",
     "efa",
@@ -76,6 +80,7 @@ __all__ = [
     "CFAResult",
     "ValidityResult",
     "RegressionResult",
+    "BootstrapResult",
     "ComparisonResult",
     "EFAResult",
     "InvarianceResult",

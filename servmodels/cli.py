@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|bootstrap|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -132,6 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-repeats", type=int, default=10, help="repeats of k-fold cross-validation [10]")
     p.add_argument("--seed", type=int, default=0, help="[0]")
     p.add_argument("--no-cfa", action="store_true", help="skip the CFA fit of the P and gap measurement models")
+    _add_output_options(p)
+
+    p = sub.add_parser("bootstrap", help="bootstrap intervals and tests for item, dimension and overall gaps")
+    _add_data_options(p)
+    p.add_argument("--level", choices=("item", "dimension", "overall", "all"), default="dimension", help="[dimension]")
+    p.add_argument("--method", choices=("bca", "percentile", "basic", "studentized"), default="bca", help="[bca]")
+    p.add_argument("--n-resamples", type=int, default=2000, help="[2000]")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same output [0]")
+    p.add_argument("--cluster", help="resample whole clusters (e.g. village)")
+    p.add_argument("--strata", help="resample within strata")
+    p.add_argument("--poisson", action="store_true", help="Poisson(1) weights instead of multinomial resampling")
+    p.add_argument("--adjust", choices=("holm", "bh"), default="holm", help="p-value adjustment within level [holm]")
+    p.add_argument("--confidence-level", type=float, default=0.95, help="[0.95]")
     _add_output_options(p)
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
@@ -373,6 +386,24 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict(), res.summary(), None)
 
 
+def _cmd_bootstrap(args: argparse.Namespace) -> None:
+    from .bootstrap import gap_bootstrap
+
+    if args.cluster and args.strata:
+        raise ServmodelsError("use either --cluster or --strata, not both")
+    extra = [c for c in (args.cluster, args.strata) if c]
+    if extra:
+        args.groups = sorted(set((args.groups or []) + extra))
+    data = _read(args, ["E", "P"])
+    progress = not args.quiet and sys.stderr.isatty() and args.n_resamples * data.n_respondents > 5e7
+    res = gap_bootstrap(data, method=args.method, n_resamples=args.n_resamples, rng=args.seed,
+                        confidence_level=args.confidence_level, cluster=args.cluster, strata=args.strata,
+                        poisson=args.poisson, adjust=args.adjust, progress=progress)
+    levels = ("item", "dimension", "overall", "perception") if args.level == "all" else (args.level,)
+    table = res.table[res.table["level"].isin(levels)]
+    _emit(args, res.to_dict(levels), res.summary(), table)
+
+
 def _cmd_example(args: argparse.Namespace) -> None:
     try:
         shutil.copyfile(example_path(), args.out)
@@ -429,6 +460,7 @@ _COMMANDS = {
     "reliability": _cmd_reliability,
     "regress": _cmd_regress,
     "compare": _cmd_compare,
+    "bootstrap": _cmd_bootstrap,
     "efa": _cmd_efa,
     "example": _cmd_example,
     "demo": _cmd_demo,

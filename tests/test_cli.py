@@ -282,3 +282,20 @@ def test_regress_and_compare_commands(capsys):
     assert json.loads(out)["se"]["reliability"] == pytest.approx(ref["servqual"]["se_hc3"]["reliability"], rel=1e-9)
     code, _, err = run(capsys, "compare", str(path), "--scale", "1", "5")
     assert code == 2 and "--outcome" in err
+
+
+def test_bootstrap_command_is_deterministic(capsys, example_csv):
+    argv = ["bootstrap", str(example_csv), "--scale", "1", "5", "--level", "dimension", "--method", "bca",
+            "--n-resamples", "300", "--seed", "7", "--json"]
+    code, out1, err = run(capsys, *argv)
+    assert code == 0, err
+    _, out2, _ = run(capsys, *argv)
+    assert out1 == out2
+    gaps = json.loads(out1)["gaps"]
+    assert [g["name"] for g in gaps] == ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+    assert {"level", "name", "estimate", "se", "ci_low", "ci_high", "p_value", "p_adjusted"} <= set(gaps[0])
+    df = sm.load_example()
+    assurance = (df[[f"P{i}" for i in range(16, 21)]].to_numpy() - df[[f"E{i}" for i in range(16, 21)]].to_numpy()).mean()
+    assert gaps[3]["estimate"] == pytest.approx(assurance, rel=1e-12)
+    code, out, _ = run(capsys, "bootstrap", str(example_csv), "--level", "item", "--n-resamples", "100", "--cluster", "village", "--json")
+    assert code == 0 and len(json.loads(out)["gaps"]) == 25
