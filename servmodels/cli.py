@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scores", nargs="+", metavar="SET", help="score sets to read, e.g. P for a SERVPERF-only file")
     p.add_argument("--weights", metavar="W", help="'importance' or fixed weights 'tangibles=0.2,reliability=0.3,...'")
     p.add_argument("--importance", nargs="+", metavar="COL", help="importance-point columns, one per dimension in order")
+    p.add_argument("--stream", action="store_true", help="score the file in chunks with bounded memory (CSV, Parquet, SPSS)")
+    p.add_argument("--chunk-rows", type=int, default=250_000, help="rows per chunk with --stream [250000]")
+    p.add_argument("--dask", metavar="SCHEDULER", help="score with Dask: 'local' or a distributed scheduler address")
     _add_output_options(p)
 
     p = sub.add_parser("items", help="item-total correlations, critical r and Cronbach's alpha")
@@ -259,9 +262,33 @@ def _cmd_validate(args: argparse.Namespace) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> None:
+    if args.stream or args.dask:
+        return _cmd_score_stream(args)
     data = _read(args, args.scores)
     res = score(data, weights=_parse_weights(args.weights))
     _emit(args, res.to_dict(), res.summary(), res.respondents if res.respondents is not None else res.items)
+
+
+def _cmd_score_stream(args: argparse.Namespace) -> None:
+    from .streaming import dask_score, stream_score
+
+    if args.weights or args.importance or args.outcome or args.groups or args.sheet:
+        raise ServmodelsError("--stream/--dask score items only; drop --weights, --importance, --outcome, --group, --sheet")
+    inst = get_instrument(args.instrument)
+    if args.columns:
+        inst = inst.with_columns(column_template=args.columns)
+    kw = dict(scale=tuple(args.scale) if args.scale else None,
+              score_sets=[s.upper() for s in args.scores] if args.scores else None,
+              column_map=_parse_map(args.map) or None, respondent_id=args.respondent_id, nan_policy=args.nan_policy)
+    if args.dask:
+        if args.out:
+            raise ServmodelsError("--out is not supported with --dask; use --stream")
+        res, _ = dask_score(args.file, inst, scheduler=args.dask, **kw)
+    else:
+        progress = not args.quiet and sys.stderr.isatty()
+        res, _ = stream_score(args.file, inst, chunk_rows=args.chunk_rows, out=args.out, progress=progress, **kw)
+    args.out = None  # respondent scores were written chunk by chunk
+    _emit(args, res.to_dict(), res.summary(), None)
 
 
 def _cmd_items(args: argparse.Namespace) -> None:

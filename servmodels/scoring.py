@@ -30,7 +30,7 @@ from ._results import jsonable, text_table
 from .data import SurveyData
 from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
 
-__all__ = ["ScoreResult", "score", "score_summary"]
+__all__ = ["ScoreResult", "ScoreMoments", "score", "score_moments", "score_summary"]
 
 #: below this many respondents a helper thread costs more than it saves
 _THREAD_MIN_ROWS = 200_000
@@ -74,6 +74,7 @@ class ScoreResult:
     weights: Mapping[str, Any] | None = None
     warnings: tuple[str, ...] = ()
     extra: Mapping[str, float] = field(default_factory=dict)
+    extra_moments: Any = field(default=None, repr=False, compare=False)
 
     @property
     def overall(self) -> dict[str, float]:
@@ -212,6 +213,126 @@ def _int_moments(v: np.ndarray) -> tuple[int, int]:
     return int(v.sum(dtype=np.int64)), int(np.einsum("i,i->", v, v, dtype=np.int64))
 
 
+@dataclass(frozen=True)
+class ScoreMoments:
+    """Mergeable sufficient statistics of :func:`score` (exact integer power sums).
+
+    Likert answers are integers, so item, dimension and overall totals and sums of squares
+    are kept as exact integers: merging chunks is plain addition, associative and exact,
+    and the means and SDs of any chunking equal those of the whole file bit for bit (the
+    exact-arithmetic limit of the Chan, Golub & LeVeque pairwise update).  ``cross`` holds
+    the item cross-product matrices (``X'X``) when requested, for covariance matrices,
+    alpha and CFA from one pass over a file.
+    """
+
+    instrument: Instrument
+    names: tuple[tuple[str, Any], ...]
+    n: int
+    items: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    dims: Mapping[tuple[str, str], tuple[int, int]]
+    n_dropped: int = 0
+    dropped_rows: tuple[int, ...] = ()
+    weighted_sum: float | None = None
+    warnings: tuple[str, ...] = ()
+    cross: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def merge(self, other: ScoreMoments) -> ScoreMoments:
+        """Moments of the union of two disjoint sets of respondents."""
+        if self.names != other.names or self.instrument.dimensions != other.instrument.dimensions:
+            raise ServmodelsError("cannot merge moments of different instruments or score sets")
+        items = {k: (self.items[k][0] + other.items[k][0], self.items[k][1] + other.items[k][1]) for k in self.items}
+        dims = {k: (self.dims[k][0] + other.dims[k][0], self.dims[k][1] + other.dims[k][1]) for k in self.dims}
+        cross = None
+        if self.cross is not None and other.cross is not None:
+            cross = {k: (self.cross[k][0] + other.cross[k][0], self.cross[k][1] + other.cross[k][1]) for k in self.cross}
+        ws = None if self.weighted_sum is None or other.weighted_sum is None else self.weighted_sum + other.weighted_sum
+        return ScoreMoments(self.instrument, self.names, self.n + other.n, items, dims, self.n_dropped + other.n_dropped,
+                            self.dropped_rows + other.dropped_rows, ws,
+                            tuple(dict.fromkeys(self.warnings + other.warnings)), cross)
+
+    def aggregate(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Item and dimension tables (means and SDs) exactly as :func:`score` reports them."""
+        inst = self.instrument
+        n = self.n
+        dims = inst.dimension_names
+        sizes = {d: float(len(inst.dimensions[d])) for d in dims}
+        lcm = int(np.lcm.reduce([len(inst.dimensions[d]) for d in dims]))
+        score_names = tuple(name for name, _ in self.names)
+        item_frame = pd.DataFrame({"item": list(inst.items), "dimension": [inst.dimension_of(i) for i in inst.items]})
+        for name in score_names:
+            total, sumsq = self.items[name]
+            stats = [_mean_sd(n, int(t), int(q)) for t, q in zip(total, sumsq)]
+            item_frame[name] = [m for m, _ in stats]
+            item_frame[f"{name}_sd"] = [sd for _, sd in stats]
+        rows = {}
+        for d in (*dims, "overall"):
+            row = {}
+            for name in score_names:
+                scale = sizes[d] if d != "overall" else float(len(dims) * lcm)
+                m, sd = _mean_sd(n, *self.dims[(name, d)], scale)
+                if d == "overall":
+                    # the overall mean is the mean of the dimension means (PBZ 1991)
+                    m = float(np.mean([_mean_sd(n, *self.dims[(name, dd)], sizes[dd])[0] for dd in dims]))
+                row[name], row[f"{name}_sd"] = m, sd
+            rows[d] = row
+        dim_frame = pd.DataFrame.from_dict(rows, orient="index")
+        dim_frame.index.name = "dimension"
+        return item_frame, dim_frame
+
+    def to_result(self) -> ScoreResult:
+        """A :class:`ScoreResult` without respondent-level scores (streaming)."""
+        item_frame, dim_frame = self.aggregate()
+        extra = {"servqual_weighted": self.weighted_sum / self.n} if self.weighted_sum is not None else {}
+        return ScoreResult(instrument=self.instrument, scores=tuple(name for name, _ in self.names), items=item_frame,
+                           dimensions=dim_frame, respondents=None, n_respondents=self.n, n_dropped=self.n_dropped,
+                           dropped_rows=self.dropped_rows, warnings=self.warnings, extra=extra)
+
+    def covariance(self, score_set: str = "P") -> tuple[np.ndarray, np.ndarray]:
+        """Unbiased covariance matrix and means of one score set's items (needs ``cross``)."""
+        if self.cross is None or score_set not in self.cross:
+            raise ServmodelsError("covariances need moments computed with cross=True")
+        xtx, tot = self.cross[score_set]
+        n = self.n
+        mean = tot / n
+        # exact integer centring: n X'X - t t' in Python-sized integers via object arithmetic
+        num = n * xtx.astype(object) - np.outer(tot.astype(object), tot.astype(object))
+        return np.asarray(num / (n * (n - 1)), dtype=float), mean
+
+
+def score_moments(data: SurveyData, *, cross: bool = False) -> ScoreMoments:
+    """The mergeable moments of :func:`score` for one batch of respondents (no respondent table)."""
+    data.require_complete("score_moments")
+    inst = data.instrument
+    sets = data.score_sets
+    dims = inst.dimension_names
+    item_pos = {item: j for j, item in enumerate(inst.items)}
+    index = [np.array([item_pos[i] for i in inst.dimensions[d]]) for d in dims]
+    names = _score_names(inst, sets)
+    lcm = int(np.lcm.reduce([len(ix) for ix in index]))
+    lo, hi = inst.scale
+    bound = 2 * max(abs(lo), abs(hi)) * max(max(len(ix) for ix in index), lcm * len(dims))
+    int_type = np.int16 if bound < np.iinfo(np.int16).max else np.int64
+    sums = {s_: _dimension_sums(data.responses[s_], index, int_type) for s_ in sets}
+    dim_moments: dict[tuple[str, str], tuple[int, int]] = {}
+    for name, src in names:
+        dim_sums = [a - b for a, b in zip(sums[src[0]], sums[src[1]])] if isinstance(src, tuple) else sums[src]
+        overall_int = np.zeros(data.n_respondents, dtype=int_type)
+        for d, s_int, ix in zip(dims, dim_sums, index):
+            dim_moments[(name, d)] = _int_moments(s_int)
+            overall_int += s_int * int_type(lcm // len(ix))
+        dim_moments[(name, "overall")] = _int_moments(overall_int)
+    mom = ScoreMoments(inst, tuple(names), data.n_respondents, _item_moments(data, names), dim_moments,
+                       data.n_dropped, tuple(data.dropped_rows), None, data.warnings)
+    if cross:
+        c = {}
+        for s, arr in data.responses.items():
+            X = arr.astype(np.float64)
+            c[s] = (np.rint(X.T @ X).astype(np.int64), arr.sum(axis=0, dtype=np.int64))
+        mom = ScoreMoments(mom.instrument, mom.names, mom.n, mom.items, mom.dims, mom.n_dropped, mom.dropped_rows,
+                           mom.weighted_sum, mom.warnings, c)
+    return mom
+
+
 def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None) -> ScoreResult:
     """Score a validated survey: SERVQUAL gaps, SERVPERF, respondent and aggregate levels.
 
@@ -282,7 +403,7 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
     pool = ThreadPoolExecutor(max_workers=1) if n >= _THREAD_MIN_ROWS else None
     moments_future = pool.submit(_item_moments, data, names) if pool else None
     sums = {s: _dimension_sums(data.responses[s], index, int_type) for s in sets}
-    dim_stats: dict[tuple[str, str], tuple[float, float]] = {}
+    dim_moments: dict[tuple[str, str], tuple[int, int]] = {}
     for name, src in names:
         if isinstance(src, tuple):
             dim_sums = [sa - sb for sa, sb in zip(sums[src[0]], sums[src[1]])]
@@ -290,10 +411,10 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
             dim_sums = sums[src]
         overall_int: np.ndarray = np.zeros(n, dtype=int_type)
         for d, s_int, size in zip(dims, dim_sums, sizes):
-            dim_stats[(name, d)] = _mean_sd(n, *_int_moments(s_int), size)
+            dim_moments[(name, d)] = _int_moments(s_int)
             np.divide(s_int, size, out=block[col_of[f"{name}_{d}"]])
             overall_int += s_int * int_type(lcm // int(size))
-        dim_stats[(name, "overall")] = _mean_sd(n, *_int_moments(overall_int), float(len(dims) * lcm))
+        dim_moments[(name, "overall")] = _int_moments(overall_int)
         np.divide(overall_int, len(dims) * lcm, out=block[col_of[f"{name}_overall"]])
 
     used_weights: dict[str, Any] | None = None
@@ -314,20 +435,11 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
         pool.shutdown()
     else:
         moments = _item_moments(data, names)
-    item_frame = pd.DataFrame({"item": list(inst.items), "dimension": [inst.dimension_of(i) for i in inst.items]})
-    for name in score_names:
-        total, sumsq = moments[name]
-        stats = [_mean_sd(n, int(t), int(q)) for t, q in zip(total, sumsq)]
-        item_frame[name] = [m for m, _ in stats]
-        item_frame[f"{name}_sd"] = [sd for _, sd in stats]
-    dim_frame = pd.DataFrame.from_dict(
-        {
-            d: {k: v for name in score_names for k, v in zip((name, f"{name}_sd"), dim_stats[(name, d)])}
-            for d in (*dims, "overall")
-        },
-        orient="index",
-    )
-    dim_frame.index.name = "dimension"
+    mom = ScoreMoments(instrument=inst, names=tuple(names), n=n, items=moments, dims=dim_moments,
+                       n_dropped=data.n_dropped, dropped_rows=tuple(data.dropped_rows),
+                       weighted_sum=float(block[col_of["servqual_weighted"]].sum()) if w is not None else None,
+                       warnings=data.warnings)
+    item_frame, dim_frame = mom.aggregate()
     resp = pd.DataFrame(block.T, columns=resp_cols, copy=False)
     resp.insert(0, "row", data.rows)
     if data.respondent_ids is not None:
@@ -344,6 +456,7 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
         weights=used_weights,
         warnings=data.warnings,
         extra=extra,
+        extra_moments=mom,
     )
 
 

@@ -1,0 +1,299 @@
+"""Scoring files larger than memory: chunked reading, mergeable moments, Dask.
+
+``stream_score`` reads CSV (pyarrow's streaming reader), Parquet (row batches) or SPSS
+(pyreadstat chunks) ``chunk_rows`` at a time, validates every chunk with the same rules
+as the in-memory path (row numbers in messages stay absolute), accumulates exact
+integer moments (:class:`servmodels.scoring.ScoreMoments`) and optionally writes the
+respondent-level scores as it goes.  Results equal :func:`servmodels.score` on the whole
+file exactly, for any chunk size.  ``dask_score`` does the same map/reduce of moments
+over the partitions of a ``dask.dataframe``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._exceptions import (
+    ConstantItemWarning,
+    DataFileError,
+    Problem,
+    ServmodelsError,
+    ServmodelsWarning,
+    SmallSampleWarning,
+    ValidationError,
+)
+from ._validation import NanPolicy, validate_survey
+from .instrument import Instrument, get_instrument
+from .scoring import ScoreMoments, ScoreResult, score, score_moments
+
+__all__ = ["iter_chunks", "stream_score", "dask_score"]
+
+_MAX_PROBLEMS = 100
+
+
+def _csv_chunks(path: Path, chunk_rows: int, as_text: bool) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.read(64 * 1024)
+    try:
+        delim = csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delim = ","
+    convert = None
+    if as_text:
+        header = next(csv.reader([head.splitlines()[0]], delimiter=delim))
+        convert = pacsv.ConvertOptions(column_types={c.strip().lstrip("\ufeff"): pa.string() for c in header})
+    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 24),
+                            parse_options=pacsv.ParseOptions(delimiter=delim), convert_options=convert)
+    pending: list[Any] = []
+    rows = 0
+    for batch in reader:
+        pending.append(batch)
+        rows += batch.num_rows
+        while rows >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, chunk_rows).to_pandas()
+            rest = table.slice(chunk_rows)
+            pending = rest.to_batches() if rest.num_rows else []
+            rows = rest.num_rows
+    if rows:
+        yield pa.Table.from_batches(pending).to_pandas()
+
+
+def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = False) -> Iterator[pd.DataFrame]:
+    """DataFrames of at most ``chunk_rows`` rows, in file order (CSV, Parquet, SPSS; others whole)."""
+    path = Path(path)
+    if chunk_rows < 1:
+        raise ServmodelsError(f"chunk_rows must be positive, got {chunk_rows}")
+    if not path.is_file():
+        raise DataFileError(f"cannot read {str(path)!r}: no such file")
+    ext = path.suffix.lower()
+    if ext in (".csv", ".tsv", ".txt"):
+        yield from _csv_chunks(path, chunk_rows, as_text)
+    elif ext in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+            yield batch.to_pandas()
+    elif ext in (".sav", ".zsav"):
+        import pyreadstat
+
+        for frame, _ in pyreadstat.read_file_in_chunks(pyreadstat.read_sav, str(path), chunksize=chunk_rows,
+                                                       apply_value_formats=False):
+            yield frame
+    else:
+        from .io import read_table
+
+        frame, _ = read_table(path)
+        for start in range(0, len(frame), chunk_rows):
+            yield frame.iloc[start : start + chunk_rows]
+
+
+class _Writer:
+    def __init__(self, out: str | Path | None):
+        self.path = Path(out) if out else None
+        self.pq_writer = None
+        self.first = True
+        if self.path is not None and self.path.suffix.lower() not in (".csv", ".parquet", ".pq"):
+            raise ServmodelsError(f"--out for streaming must be .csv or .parquet, got {self.path.suffix or '(none)'}")
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.path is None:
+            return
+        if self.path.suffix.lower() == ".csv":
+            frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first, index=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.pq_writer is None:
+                self.pq_writer = pq.ParquetWriter(self.path, table.schema)
+            self.pq_writer.write_table(table)
+        self.first = False
+
+    def close(self) -> None:
+        if self.pq_writer is not None:
+            self.pq_writer.close()
+
+
+def stream_score(
+    path: str | Path,
+    instrument: Instrument | str = "servqual25",
+    *,
+    chunk_rows: int = 250_000,
+    out: str | Path | None = None,
+    cross: bool = False,
+    scale: tuple[int, int] | None = None,
+    score_sets: Iterable[str] | None = None,
+    column_map: Mapping[str, str] | None = None,
+    respondent_id: str | None = None,
+    nan_policy: NanPolicy = "raise",
+    progress: bool = False,
+) -> tuple[ScoreResult, ScoreMoments]:
+    """Score a survey file chunk by chunk in bounded memory.
+
+    Returns the :class:`ScoreResult` (aggregates only; respondent scores go to ``out``)
+    and the merged :class:`ScoreMoments` (with ``cross=True``: covariance matrices for
+    ``cfa(sample_cov=..., n_obs=...)``).  Every problem in every chunk is collected and
+    reported with absolute row numbers.
+
+    Examples
+    --------
+    >>> from servmodels import example_path, score, read_survey
+    >>> res, _ = stream_score(example_path(), chunk_rows=7)
+    >>> res.dimensions.equals(score(read_survey(example_path())).dimensions)
+    True
+    """
+    inst = get_instrument(instrument)
+    kw = dict(scale=scale, score_sets=score_sets, column_map=column_map, respondent_id=respondent_id, nan_policy=nan_policy)
+    for attempt in (False, True):
+        try:
+            return _stream(path, inst, chunk_rows, out, cross, kw, progress, as_text=attempt)
+        except _TypeDrift:
+            continue  # a text value deep in a numeric CSV column: re-read with text columns
+    raise AssertionError("unreachable")
+
+
+class _TypeDrift(Exception):
+    pass
+
+
+def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool):
+    import pyarrow as pa
+
+    total: ScoreMoments | None = None
+    problems: list[Problem] = []
+    n_problems = 0
+    offset = 0
+    writer = _Writer(out)
+    seen_ids: set[Any] = set()
+    try:
+        chunks = iter_chunks(path, chunk_rows=chunk_rows, as_text=as_text)
+        while True:
+            try:
+                frame = next(chunks)
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                if not as_text:
+                    raise _TypeDrift() from exc
+                raise DataFileError(f"cannot read {str(path)!r}: {exc}") from None
+            try:
+                # chunk-level warnings (a constant item within one chunk, a tiny last chunk)
+                # are not about the data; they are re-derived from the merged moments below
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ServmodelsWarning)
+                    data = validate_survey(frame, inst, source=str(path), row_offset=offset, **kw)
+            except ValidationError as exc:
+                n_problems += len(exc.problems)
+                problems.extend(exc.problems[: max(0, _MAX_PROBLEMS - len(problems))])
+                offset += len(frame)
+                continue
+            if data.respondent_ids is not None:
+                ids = set(data.respondent_ids.tolist())
+                dup = ids & seen_ids
+                if dup:
+                    problems.append(Problem("duplicate_id", data.instrument.respondent_id,
+                                            f"respondent ids repeated across chunks ({', '.join(map(repr, list(dup)[:3]))})"))
+                    n_problems += 1
+                seen_ids |= ids
+            mom = score_moments(data, cross=cross)
+            total = mom if total is None else total.merge(mom)
+            if writer.path is not None and not problems:
+                writer.write(score(data).respondents)
+            offset += len(frame)
+            if progress:
+                sys.stderr.write(f"\rscored {offset:,} rows")
+                sys.stderr.flush()
+    finally:
+        writer.close()
+        if progress:
+            sys.stderr.write("\n")
+    if problems:
+        if n_problems > len(problems):
+            problems.append(Problem("truncated", None, f"{n_problems - len(problems)} further problems not listed"))
+        raise ValidationError(problems, str(path))
+    if total is None:
+        raise ValidationError([Problem("empty", None, "the file has no respondent rows")], str(path))
+    total = _file_warnings(total)
+    return total.to_result(), total
+
+
+def _file_warnings(total: ScoreMoments) -> ScoreMoments:
+    """Warnings of the whole file, as validate_survey would give them in memory."""
+    issued = []
+    inst = total.instrument
+    constant = []
+    for name, src in total.names:
+        if isinstance(src, str):
+            t, q = total.items[name]
+            cols = inst.columns(src)
+            constant += [c for c, ti, qi in zip(cols, t, q) if total.n > 1 and int(qi) * total.n == int(ti) * int(ti)]
+    if constant:
+        msg = f"constant item(s) with zero variance: {', '.join(constant)}; correlations involving them are undefined"
+        warnings.warn(msg, ConstantItemWarning, stacklevel=3)
+        issued.append(msg)
+    if total.n < 3:
+        msg = f"only {total.n} respondent(s) left; standard deviations and correlations are undefined or unstable"
+        warnings.warn(msg, SmallSampleWarning, stacklevel=3)
+        issued.append(msg)
+    return dataclasses.replace(total, warnings=tuple(issued))
+
+
+def dask_score(source: Any, instrument: Instrument | str = "servqual25", *, scheduler: str | None = None,
+               cross: bool = False, **validate_kwargs: Any) -> tuple[ScoreResult, ScoreMoments]:
+    """Score a ``dask.dataframe`` (or a CSV/Parquet path or glob) by map/reduce of moments.
+
+    ``scheduler``: ``None``/``"local"`` (dask's threaded scheduler in this process) or the
+    address of a running ``distributed`` scheduler.  Partition row offsets are computed
+    first, so validation messages keep absolute row numbers.
+    """
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError:  # pragma: no cover - optional dependency
+        raise ServmodelsError("the Dask backend needs dask: pip install 'servmodels[dask]'") from None
+    inst = get_instrument(instrument)
+    if isinstance(source, (str, Path)):
+        src = str(source)
+        ddf = dd.read_parquet(src) if src.endswith((".parquet", ".pq")) or Path(src).is_dir() else dd.read_csv(src)
+    else:
+        ddf = source
+    client = None
+    if scheduler not in (None, "local"):
+        from distributed import Client
+
+        client = Client(scheduler)
+    try:
+        lengths = ddf.map_partitions(len).compute()
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        parts = ddf.to_delayed()
+
+        def one(frame: pd.DataFrame, offset: int) -> ScoreMoments:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ServmodelsWarning)
+                data = validate_survey(frame, inst, row_offset=int(offset), **validate_kwargs)
+            return score_moments(data, cross=cross)
+
+        moments = [dask.delayed(one)(p, o) for p, o in zip(parts, offsets)]
+        while len(moments) > 1:  # pairwise tree reduction
+            moments = [dask.delayed(ScoreMoments.merge)(a, b) if b is not None else a
+                       for a, b in zip(moments[::2], moments[1::2] + [None] * (len(moments) % 2))]
+        total = moments[0].compute(scheduler="threads" if client is None else None)
+    finally:
+        if client is not None:
+            client.close()
+    total = _file_warnings(total)
+    return total.to_result(), total
