@@ -254,13 +254,13 @@ def relative_importance(data: SurveyData, *, scores: ScoresKind = "P", n_resampl
     w = lmg(X.to_numpy(), y)
     out = pd.DataFrame({"lmg": w, "share": w / w.sum()}, index=pd.Index(X.columns, name="dimension"))
     if n_resamples:
-        gen = as_generator(rng)
-        n = len(y)
-        Xa = X.to_numpy()
-        draws = np.array([lmg(Xa[idx], y[idx]) for idx in (gen.integers(0, n, n) for _ in range(n_resamples))])
-        tail = (1 - confidence_level) / 2
-        out["ci_low"] = np.quantile(draws, tail, axis=0)
-        out["ci_high"] = np.quantile(draws, 1 - tail, axis=0)
+        from .bootstrap import bootstrap
+
+        p = X.shape[1]
+        ci = bootstrap(lambda rows: lmg(rows[:, :p], rows[:, p]), np.column_stack([X.to_numpy(), y]),
+                       method="percentile", n_resamples=n_resamples, rng=rng, confidence_level=confidence_level)
+        out["ci_low"] = ci["ci_low"].to_numpy()
+        out["ci_high"] = ci["ci_high"].to_numpy()
     out["rank"] = out["lmg"].rank(ascending=False).astype(int)
     return out
 
@@ -476,15 +476,15 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
         sc = cross_val_score(LinearRegression(), M, y, cv=folds, scoring="r2")
         cv[name] = {"mean": float(sc.mean()), "sd": float(sc.std(ddof=1)), "n_folds": int(len(sc))}
     n = len(y)
-    diffs = np.empty(n_resamples)
-    for b in range(n_resamples):
-        idx = gen.integers(0, n, n)
-        diffs[b] = _r2(P[idx], y[idx]) - _r2(G[idx], y[idx])
-    tail = (1 - confidence_level) / 2
-    diff = {"estimate": perf.fit["r2"] - qual.fit["r2"],
-            "ci_low": float(np.quantile(diffs, tail)) if n_resamples else np.nan,
-            "ci_high": float(np.quantile(diffs, 1 - tail)) if n_resamples else np.nan,
-            "n_resamples": n_resamples}
+    diff = {"estimate": perf.fit["r2"] - qual.fit["r2"], "ci_low": np.nan, "ci_high": np.nan, "n_resamples": n_resamples}
+    if n_resamples:
+        from .bootstrap import bootstrap
+
+        k = P.shape[1]
+        ci = bootstrap(lambda rows: _r2(rows[:, :k], rows[:, -1]) - _r2(rows[:, k:-1], rows[:, -1]),
+                       np.column_stack([P, G, y]), method="percentile", n_resamples=n_resamples,
+                       rng=np.random.SeedSequence(int(gen.integers(0, 2**63 - 1))), confidence_level=confidence_level)
+        diff["ci_low"], diff["ci_high"] = float(ci["ci_low"].iloc[0]), float(ci["ci_high"].iloc[0])
     cfa_fit = None
     if include_cfa:
         import warnings

@@ -116,11 +116,13 @@ def _percentile_ci(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.nd
 
 
 def _resample_batches(n: int, n_resamples: int, rng: Any, batch: int = 100):
-    """Index batches from child streams of one SeedSequence: identical for any batch size."""
-    seed_seq = rng.bit_generator.seed_seq if isinstance(rng, np.random.Generator) else np.random.SeedSequence(rng)
-    children = seed_seq.spawn(n_resamples)
+    """Index batches drawn like servmodels.bootstrap: one child SeedSequence per resample, so
+    the intervals for a seed do not depend on the batch size."""
+    from .bootstrap import _seeds
+
+    seeds = _seeds(rng, n_resamples)
     for start in range(0, n_resamples, batch):
-        yield np.stack([np.random.default_rng(c).integers(0, n, n) for c in children[start : start + batch]])
+        yield np.stack([np.random.default_rng(s).integers(0, n, n) for s in seeds[start : start + batch]])
 
 
 # ----------------------------------------------------------------------------- CFA-based quantities
