@@ -47,6 +47,7 @@ def main() -> None:
     import bench_bootstrap
     import bench_cfa
     import bench_scoring
+    import bench_streaming
 
     n = 100_000 if args.quick else 1_000_000
     r = bench_scoring.run(n=n, repeat=3 if args.quick else 5)
@@ -76,6 +77,7 @@ def main() -> None:
     lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if args.quick else (1_000, 10_000))))
     lines.append(bench_bootstrap.markdown(bench_bootstrap.run(((1_000, 2_000),) if args.quick else
                                                              ((1_000, 2_000), (1_000, 10_000), (100_000, 2_000), (100_000, 10_000)))))
+    lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

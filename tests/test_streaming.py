@@ -121,3 +121,12 @@ def test_dask_backend_equals_single_machine(survey_files):
     pd.testing.assert_frame_equal(res.dimensions, full.dimensions, rtol=0, atol=0)
     res2, _ = dask_score(str(paths["parquet"]), INST, scheduler="local")
     pd.testing.assert_frame_equal(res2.dimensions, full.dimensions, rtol=0, atol=0)
+
+
+def test_csv_with_quoted_line_breaks_streams_correctly(tmp_path):
+    df = sm.simulate_servqual(300, instrument=INST, rng=8)
+    df["comment"] = ["baik\nsekali" if i % 7 == 0 else "ok" for i in range(len(df))]
+    path = tmp_path / "quoted.csv"
+    df.to_csv(path, index=False)
+    res, _ = stream_score(path, INST, chunk_rows=64)
+    pd.testing.assert_frame_equal(res.dimensions, sm.score(sm.read_survey(df, INST)).dimensions, rtol=0, atol=0)
