@@ -65,18 +65,9 @@ def observed_information(fitted, ev) -> np.ndarray:
     if not spec.meanstructure or mean_resid < 1e-8:
         H = _observed_hessian(spec, fitted.groups, fitted.moments, ev)
     if H is None:
-        x = fitted.x
-        q = len(x)
-        H = np.zeros((q, q))
-        for k in range(q):
-            h = 1e-5 * max(1.0, abs(x[k]))
-            xp, xm = x.copy(), x.copy()
-            xp[k] += h
-            xm[k] -= h
-            gp = evaluate(spec, fitted.groups, fitted.moments, xp, info=False).grad
-            gm = evaluate(spec, fitted.groups, fitted.moments, xm, info=False).grad
-            H[:, k] = (gp - gm) / (2 * h)
-        H = 0.5 * (H + H.T)
+        from ._cfa_fiml import numeric_hessian
+
+        H = numeric_hessian(lambda z: evaluate(spec, fitted.groups, fitted.moments, z, info=False).grad, fitted.x)
     return 0.5 * H
 
 
