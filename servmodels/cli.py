@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|bootstrap|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|bootstrap|report|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -149,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adjust", choices=("holm", "bh"), default="holm", help="p-value adjustment within level [holm]")
     p.add_argument("--confidence-level", type=float, default=0.95, help="[0.95]")
     _add_output_options(p)
+
+    p = sub.add_parser("report", help="the whole analysis as HTML, Word, Markdown and LaTeX, in English or Indonesian")
+    _add_data_options(p)
+    p.add_argument("--lang", choices=("en", "id"), default="en", help="[en]")
+    p.add_argument("--format", default="html,docx,md,tex", help="comma-separated: html, docx, md, tex [all]")
+    p.add_argument("--out", default="servmodels-report", help="output folder [servmodels-report]")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed [0]")
+    p.add_argument("--n-resamples", type=int, default=2000, help="bootstrap resamples [2000]")
+    p.add_argument("--quiet", action="store_true", help="no warnings on stderr")
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
     p.add_argument("--out", default="servqual_example.csv", help="destination [servqual_example.csv]")
@@ -431,6 +440,21 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict(levels), res.summary(), table)
 
 
+def _cmd_report(args: argparse.Namespace) -> None:
+    from .report import build_report, write_report
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in ("html", "docx", "md", "tex", "latex")]
+    if bad or not formats:
+        raise ServmodelsError(f"--format takes html, docx, md, tex; got {args.format!r}")
+    out = args.out
+    args.out = None
+    data = _read(args, ["E", "P"])
+    rep = build_report(data, lang=args.lang, seed=args.seed, n_resamples=args.n_resamples)
+    paths = write_report(rep, out, formats)
+    sys.stdout.write("wrote " + ", ".join(str(p) for p in paths) + "\n")
+
+
 def _cmd_example(args: argparse.Namespace) -> None:
     try:
         shutil.copyfile(example_path(), args.out)
@@ -476,7 +500,15 @@ def _cmd_demo(args: argparse.Namespace) -> None:
               "", "## SERVQUAL versus SERVPERF", "", "```", cmp.summary(), "```"]
     (out / "report.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
     (out / "scores.json").write_text(json.dumps(res.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    sys.stdout.write(f"wrote {out}/report.md and tables (scores, item analyses, CFA, validity, SERVQUAL vs SERVPERF)\n")
+    from .report import build_report, write_report
+
+    for lang in ("en", "id"):
+        rep = build_report(data, lang=lang, seed=2016, n_resamples=1000,
+                           source_note=("Bundled SYNTHETIC example data (not real respondents)." if lang == "en"
+                                        else "Data contoh SINTETIS (bukan responden sebenarnya)."))
+        write_report(rep, out / f"full_report_{lang}", ["html", "docx", "md", "tex"])
+    sys.stdout.write(f"wrote {out}/report.md, tables, and full reports in {out}/full_report_en and {out}/full_report_id "
+                     "(HTML, Word, Markdown, LaTeX)\n")
 
 
 _COMMANDS = {
@@ -488,6 +520,7 @@ _COMMANDS = {
     "regress": _cmd_regress,
     "compare": _cmd_compare,
     "bootstrap": _cmd_bootstrap,
+    "report": _cmd_report,
     "efa": _cmd_efa,
     "example": _cmd_example,
     "demo": _cmd_demo,

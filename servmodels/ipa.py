@@ -1,0 +1,107 @@
+"""Importance-performance analysis (Martilla & James 1977) of SERVQUAL items.
+
+Performance is the item's perception mean.  Importance is either stated (the expectation
+mean) or implicit (the correlation of the item's perception with overall satisfaction).
+Cross-hairs sit at the grand means of the two axes; quadrants:
+I "concentrate here" (important, low performance), II "keep up the good work",
+III "low priority", IV "possible overkill".  The bootstrap probability of each quadrant
+resamples respondents (cross-hairs included) from per-resample SeedSequence streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._exceptions import ServmodelsError
+from ._results import jsonable
+from .data import SurveyData
+
+__all__ = ["IPAResult", "ipa", "QUADRANTS"]
+
+QUADRANTS = {
+    "I": ("concentrate here", "prioritaskan perbaikan"),
+    "II": ("keep up the good work", "pertahankan"),
+    "III": ("low priority", "prioritas rendah"),
+    "IV": ("possible overkill", "berlebihan"),
+}
+
+
+def _quadrant(imp: np.ndarray, perf: np.ndarray, ci: float, cp: float) -> np.ndarray:
+    return np.where(imp >= ci, np.where(perf < cp, "I", "II"), np.where(perf < cp, "III", "IV"))
+
+
+def _axes(P: np.ndarray, E: np.ndarray | None, y: np.ndarray | None, importance: str) -> tuple[np.ndarray, np.ndarray]:
+    perf = P.mean(axis=0)
+    if importance == "expectation":
+        imp = E.mean(axis=0)
+    else:
+        Pc = P - perf
+        yc = y - y.mean()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            imp = (Pc.T @ yc) / np.sqrt((Pc * Pc).sum(axis=0) * (yc @ yc))
+    return imp, perf
+
+
+@dataclass(frozen=True)
+class IPAResult:
+    """Per item: ``importance, performance, quadrant`` and ``p_I .. p_IV`` (bootstrap)."""
+
+    table: pd.DataFrame
+    importance: str
+    crosshair_importance: float
+    crosshair_performance: float
+    n_resamples: int
+    n_respondents: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"importance": self.importance, "crosshair_importance": self.crosshair_importance,
+                         "crosshair_performance": self.crosshair_performance, "n_resamples": self.n_resamples,
+                         "items": self.table.reset_index()})
+
+
+def ipa(data: SurveyData, *, importance: Literal["expectation", "regression"] = "expectation", n_resamples: int = 1000,
+        rng: int | np.random.Generator | None = None) -> IPAResult:
+    """Importance-performance analysis with bootstrap quadrant probabilities.
+
+    Examples
+    --------
+    >>> from servmodels import read_survey, load_example
+    >>> res = ipa(read_survey(load_example()), n_resamples=100, rng=1)
+    >>> sorted(res.table["quadrant"].unique())[:1]
+    ['I']
+    """
+    from .bootstrap import _seeds
+
+    data.require_complete("ipa")
+    P = data.responses["P"].astype(float)
+    E = data.responses["E"].astype(float) if "E" in data.responses else None
+    y = data.outcome
+    if importance == "expectation" and E is None:
+        raise ServmodelsError("stated importance needs expectation (E) answers; use importance='regression'")
+    if importance == "regression" and y is None:
+        raise ServmodelsError("implicit importance needs an outcome column (overall satisfaction)")
+    if importance not in ("expectation", "regression"):
+        raise ServmodelsError(f"importance must be 'expectation' or 'regression', got {importance!r}")
+    imp, perf = _axes(P, E, y, importance)
+    ci, cp = float(imp.mean()), float(perf.mean())
+    quad = _quadrant(imp, perf, ci, cp)
+    cols = list(data.item_columns("P"))
+    table = pd.DataFrame({"item": [c[1:] if c.startswith("P") else c for c in cols],
+                          "dimension": [data.instrument.dimension_of(i) for i in data.instrument.items],
+                          "importance": imp, "performance": perf, "quadrant": quad}).set_index("item")
+    if n_resamples:
+        n = len(P)
+        counts = {q: np.zeros(len(cols)) for q in QUADRANTS}
+        for seed in _seeds(rng, n_resamples):
+            idx = np.random.default_rng(seed).integers(0, n, n)
+            bi, bp = _axes(P[idx], None if E is None else E[idx], None if y is None else y[idx], importance)
+            bq = _quadrant(bi, bp, float(bi.mean()), float(bp.mean()))
+            for q in QUADRANTS:
+                counts[q] += bq == q
+        for q in QUADRANTS:
+            table[f"p_{q}"] = counts[q] / n_resamples
+    return IPAResult(table, importance, ci, cp, n_resamples, data.n_respondents)

@@ -1,0 +1,378 @@
+"""Whole-analysis reports: HTML (self-contained), Word (.docx), Markdown and LaTeX, in
+English or Bahasa Indonesia, with figures.  Every number comes from the public result
+objects; an analysis that fails or does not apply is listed with the reason."""
+
+from __future__ import annotations
+
+import base64
+from html import escape as html_escape
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._exceptions import ServmodelsError
+from .data import SurveyData
+
+__all__ = ["build_report", "Report"]
+
+Lang = Literal["en", "id"]
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"en": "Service quality report", "id": "Laporan kualitas pelayanan"},
+    "data": {"en": "Data", "id": "Data"},
+    "used": {"en": "respondents analysed", "id": "responden dianalisis"},
+    "dropped": {"en": "dropped (missing answers)", "id": "dikeluarkan (jawaban kosong)"},
+    "sample": {"en": "Sample by group", "id": "Sebaran sampel per kelompok"},
+    "items": {"en": "Items: expectation, perception and gap", "id": "Butir: harapan, kinerja dan kesenjangan"},
+    "dims": {"en": "Dimensions", "id": "Dimensi"},
+    "reliability": {"en": "Reliability and validity", "id": "Reliabilitas dan validitas"},
+    "htmt": {"en": "HTMT (discriminant validity)", "id": "HTMT (validitas diskriminan)"},
+    "cfa": {"en": "Confirmatory factor analysis (perception items)", "id": "Analisis faktor konfirmatori (butir kinerja)"},
+    "compare": {"en": "SERVQUAL versus SERVPERF", "id": "SERVQUAL dibandingkan SERVPERF"},
+    "ipa": {"en": "Importance–performance analysis", "id": "Analisis kepentingan–kinerja"},
+    "skipped": {"en": "Analyses skipped", "id": "Analisis yang dilewati"},
+    "figures": {"en": "Figures", "id": "Gambar"},
+    "sentences": {"en": "Reporting sentences", "id": "Kalimat pelaporan"},
+    "expectation": {"en": "Expectation", "id": "Harapan"},
+    "perception": {"en": "Perception", "id": "Kinerja"},
+    "gap": {"en": "Gap", "id": "Kesenjangan"},
+    "item": {"en": "Item", "id": "Butir"},
+    "dimension": {"en": "Dimension", "id": "Dimensi"},
+    "ci_low": {"en": "CI low", "id": "Batas bawah"},
+    "ci_high": {"en": "CI high", "id": "Batas atas"},
+    "p_adjusted": {"en": "p (Holm)", "id": "p (Holm)"},
+    "group": {"en": "Group", "id": "Kelompok"},
+    "count": {"en": "n", "id": "n"},
+    "importance": {"en": "Importance", "id": "Kepentingan"},
+    "performance": {"en": "Performance", "id": "Kinerja"},
+    "quadrant": {"en": "Quadrant", "id": "Kuadran"},
+    "no_outcome": {"en": "no overall-satisfaction column (--outcome)", "id": "tidak ada kolom kepuasan keseluruhan (--outcome)"},
+    "synthetic": {"en": "Bundled SYNTHETIC example data (not real respondents).", "id": "Data contoh SINTETIS (bukan responden sebenarnya)."},
+    "fig_gap_dims": {"en": "Dimension gaps (P − E) with 95% BCa intervals", "id": "Kesenjangan dimensi (P − E) dengan interval BCa 95%"},
+    "fig_gap_items": {"en": "Item gaps with 95% BCa intervals", "id": "Kesenjangan butir dengan interval BCa 95%"},
+    "fig_profile": {"en": "Expectation and perception profile", "id": "Profil harapan dan kinerja"},
+    "fig_ipa": {"en": "Importance–performance quadrants", "id": "Kuadran kepentingan–kinerja"},
+    "fig_scree": {"en": "Scree plot and parallel analysis", "id": "Scree plot dan analisis paralel"},
+    "dim_names": {"en": "", "id": ""},
+}
+
+DIM_ID = {"tangibles": "bukti fisik", "reliability": "keandalan", "responsiveness": "daya tanggap",
+          "assurance": "jaminan", "empathy": "empati"}
+
+
+def _t(key: str, lang: Lang) -> str:
+    return LABELS[key][lang]
+
+
+def _dim(name: str, lang: Lang) -> str:
+    return DIM_ID.get(name, name) if lang == "id" else name
+
+
+@dataclass
+class Report:
+    """The assembled report: sections of (title, table or text), figures and skipped analyses."""
+
+    lang: Lang
+    sections: list[tuple[str, Any]] = field(default_factory=list)
+    figures: dict[str, tuple[str, bytes, bytes]] = field(default_factory=dict)  # name -> (caption, png, svg)
+    sentences: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    dimension_table: pd.DataFrame | None = None
+
+
+def _fig(fig: Any) -> tuple[bytes, bytes]:
+    import matplotlib.pyplot as plt
+
+    out = []
+    for fmt in ("png", "svg"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
+        out.append(buf.getvalue())
+    plt.close(fig)
+    return out[0], out[1]
+
+
+def _figures(rep: Report, boot: Any, score_res: Any, ipa_res: Any, efa_res: Any, lang: Lang) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    dims = boot.table[boot.table.level == "dimension"]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    y = np.arange(len(dims))
+    ax.barh(y, dims["estimate"], color="0.6", edgecolor="black", hatch="//")
+    ax.errorbar(dims["estimate"], y, xerr=[dims["estimate"] - dims["ci_low"], dims["ci_high"] - dims["estimate"]],
+                fmt="none", ecolor="black", capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [_dim(n, lang) for n in dims["name"]])
+    ax.set_xlabel(_t("gap", lang))
+    rep.figures["gap_dimensions"] = (_t("fig_gap_dims", lang), *_fig(fig))
+    items = boot.table[boot.table.level == "item"]
+    fig, ax = plt.subplots(figsize=(6, 6))
+    y = np.arange(len(items))[::-1]
+    ax.errorbar(items["estimate"], y, xerr=[items["estimate"] - items["ci_low"], items["ci_high"] - items["estimate"]],
+                fmt="o", color="black", ms=3, capsize=2)
+    ax.axvline(0, color="0.5", lw=0.8, ls="--")
+    ax.set_yticks(y, [n.replace("gap", "") for n in items["name"]])
+    ax.set_xlabel(_t("gap", lang))
+    ax.set_ylabel(_t("item", lang))
+    rep.figures["gap_items"] = (_t("fig_gap_items", lang), *_fig(fig))
+    it = score_res.items
+    fig, ax = plt.subplots(figsize=(7, 3))
+    x = np.arange(len(it))
+    ax.plot(x, it["expectation"], "s--", color="0.5", label=_t("expectation", lang))
+    ax.plot(x, it["perception"], "o-", color="black", label=_t("perception", lang))
+    ax.set_xticks(x, it["item"])
+    ax.set_xlabel(_t("item", lang))
+    ax.legend(frameon=False)
+    rep.figures["profile"] = (_t("fig_profile", lang), *_fig(fig))
+    if ipa_res is not None:
+        t = ipa_res.table
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.scatter(t["performance"], t["importance"], color="black", s=12)
+        for name, r in t.iterrows():
+            ax.annotate(str(name), (r["performance"], r["importance"]), fontsize=7, xytext=(2, 2), textcoords="offset points")
+        ax.axvline(ipa_res.crosshair_performance, color="0.5", ls="--")
+        ax.axhline(ipa_res.crosshair_importance, color="0.5", ls="--")
+        ax.set_xlabel(_t("performance", lang))
+        ax.set_ylabel(_t("importance", lang))
+        rep.figures["ipa"] = (_t("fig_ipa", lang), *_fig(fig))
+    if efa_res is not None:
+        e = efa_res.eigenvalues.head(10)
+        fig, ax = plt.subplots(figsize=(5, 3))
+        ax.plot(e.index, e["fa"], "o-", color="black", label="FA")
+        ax.plot(e.index, e["fa_random_95"], "s--", color="0.5", label="95% random")
+        ax.set_xlabel("factor" if lang == "en" else "faktor")
+        ax.set_ylabel("eigenvalue" if lang == "en" else "nilai eigen")
+        ax.legend(frameon=False)
+        rep.figures["scree"] = (_t("fig_scree", lang), *_fig(fig))
+
+
+def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamples: int = 2000,
+                 source_note: str | None = None) -> Report:
+    """Run the whole analysis on validated data and assemble a :class:`Report`."""
+    from .bootstrap import gap_bootstrap
+    from .confirmatory import cfa
+    from .ipa import ipa
+    from .regression import compare_servqual_servperf
+    from .scoring import score
+    from .sentences import alpha_sentence, cfa_sentence, compare_sentence, gap_sentence
+    from .validity import efa, validity
+
+    if lang not in ("en", "id"):
+        raise ServmodelsError(f"lang must be 'en' or 'id', got {lang!r}")
+    data.require("E", "P")
+    rep = Report(lang=lang)
+    rep.sections.append((_t("data", lang), f"{data.n_respondents} {_t('used', lang)}; {data.n_dropped} {_t('dropped', lang)}. "
+                         + (source_note or "")))
+    for g in data.groups.columns:
+        counts = data.groups[g].value_counts().rename_axis(_t("group", lang)).reset_index(name=_t("count", lang))
+        rep.sections.append((f"{_t('sample', lang)}: {g}", counts))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sres = score(data)
+        boot = gap_bootstrap(data, method="bca", n_resamples=n_resamples, rng=seed)
+    bt = boot.table
+    items = sres.items[["item", "dimension", "expectation", "perception", "gap"]].copy()
+    ib = bt[bt.level == "item"].reset_index(drop=True)
+    items["ci_low"], items["ci_high"], items["p_adjusted"] = ib["ci_low"], ib["ci_high"], ib["p_adjusted"]
+    items["dimension"] = [_dim(d, lang) for d in items["dimension"]]
+    rep.sections.append((_t("items", lang), items.rename(columns={k: _t(k, lang) for k in items.columns if k in LABELS})))
+    dims = sres.dimensions.drop(index="overall")[["expectation", "perception", "gap"]].reset_index()
+    db = bt[bt.level == "dimension"].reset_index(drop=True)
+    dims["ci_low"], dims["ci_high"], dims["p_adjusted"] = db["ci_low"], db["ci_high"], db["p_adjusted"]
+    rep.dimension_table = dims.copy()
+    dims["dimension"] = [_dim(d, lang) for d in dims["dimension"]]
+    rep.sections.append((_t("dims", lang), dims.rename(columns={k: _t(k, lang) for k in dims.columns if k in LABELS})))
+    for _, row in db.iterrows():
+        rep.sentences.append(gap_sentence(_dim(row["name"], lang), row, round(boot.confidence_level * 100), lang))
+    efa_res = ipa_res = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            val = validity(data, scores="P", n_resamples=min(n_resamples, 500), rng=seed, bootstrap_cfa=False)
+        vt = val.dimensions[["alpha", "omega", "composite_reliability", "ave", "alpha_ci_low", "alpha_ci_high"]].reset_index()
+        vt["dimension"] = [_dim(d, lang) for d in vt["dimension"]]
+        rep.sections.append((_t("reliability", lang), vt))
+        ht = val.htmt.copy()
+        ht.index = [_dim(d, lang) for d in ht.index]
+        ht.columns = list(ht.index)
+        rep.sections.append((_t("htmt", lang), ht.reset_index(names=_t("dimension", lang))))
+        rep.sections.append(("KMO / Bartlett", f"KMO = {val.kmo:.3f}; Bartlett χ²({val.bartlett['df']:.0f}) = "
+                             f"{val.bartlett['chisq']:.2f}, p = {val.bartlett['p_value']:.3g}"))
+        for d, r in val.dimensions.iterrows():
+            rep.sentences.append(alpha_sentence(_dim(d, lang), r["alpha"], r["alpha_ci_low"], r["alpha_ci_high"], lang))
+    except Exception as exc:  # noqa: BLE001 - the report states what failed and goes on
+        rep.skipped.append(f"{_t('reliability', lang)}: {exc}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = cfa(data, scores="P")
+        f = fit.fit
+        rep.sections.append((_t("cfa", lang), pd.DataFrame([{k: f[k] for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}])))
+        lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "est", "se", "std_all"]].copy()
+        lo["lhs"] = [_dim(d, lang) for d in lo["lhs"]]
+        rep.sections.append((_t("cfa", lang) + " — loadings" if lang == "en" else _t("cfa", lang) + " — muatan faktor", lo))
+        rep.sentences.append(cfa_sentence(f, lang))
+    except Exception as exc:  # noqa: BLE001
+        rep.skipped.append(f"{_t('cfa', lang)}: {exc}")
+    try:
+        efa_res = efa(data, scores="P", n_iter=50, rng=seed)
+    except Exception as exc:  # noqa: BLE001
+        rep.skipped.append(f"EFA: {exc}")
+    if data.outcome is None:
+        rep.skipped.append(f"{_t('compare', lang)}: {_t('no_outcome', lang)}")
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cmp = compare_servqual_servperf(data, n_resamples=min(n_resamples, 1000), rng=seed, n_repeats=5)
+            tab = pd.DataFrame([{"model": m, "r2": r.fit["r2"], "adj_r2": r.fit["adj_r2"], "aic": r.fit["aic"], "bic": r.fit["bic"],
+                                 "cv_r2": cmp.cv_r2[k]["mean"]} for m, r, k in (("SERVPERF", cmp.servperf, "servperf"),
+                                                                                ("SERVQUAL", cmp.servqual, "servqual"))])
+            rep.sections.append((_t("compare", lang), tab))
+            rep.sections.append((_t("compare", lang) + " — verdict" if lang == "en" else _t("compare", lang) + " — kesimpulan",
+                                 cmp.verdict if lang == "en" else compare_sentence(cmp, lang)))
+            rep.sentences.append(compare_sentence(cmp, lang))
+        except Exception as exc:  # noqa: BLE001
+            rep.skipped.append(f"{_t('compare', lang)}: {exc}")
+    try:
+        ipa_res = ipa(data, n_resamples=min(n_resamples, 500), rng=seed)
+        it = ipa_res.table.reset_index()
+        it["dimension"] = [_dim(d, lang) for d in it["dimension"]]
+        rep.sections.append((_t("ipa", lang), it))
+    except Exception as exc:  # noqa: BLE001
+        rep.skipped.append(f"{_t('ipa', lang)}: {exc}")
+    try:
+        _figures(rep, boot, sres, ipa_res, efa_res, lang)
+    except Exception as exc:  # noqa: BLE001
+        rep.skipped.append(f"{_t('figures', lang)}: {exc}")
+    return rep
+
+
+# ----------------------------------------------------------------------------- writers
+_HTML = """<!DOCTYPE html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#111}
+table{border-collapse:collapse;margin:1em 0;font-size:.85em}th,td{border-bottom:1px solid #999;padding:.2em .6em;text-align:right}
+th{border-bottom:2px solid #000}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}</style></head>
+<body><h1>{{ title }}</h1>
+{% for title, body in sections %}<h2>{{ title }}</h2>{{ body }}{% endfor %}
+<h2>{{ figures_title }}</h2>
+{% for name, caption, img in figures %}<figure id="{{ name }}"><img alt="{{ caption }}" src="data:image/png;base64,{{ img }}"><figcaption>{{ caption }}</figcaption></figure>{% endfor %}
+<h2>{{ sentences_title }}</h2><ul>{% for s in sentences %}<li>{{ s }}</li>{% endfor %}</ul>
+{% if skipped %}<h2>{{ skipped_title }}</h2><ul>{% for s in skipped %}<li>{{ s }}</li>{% endfor %}</ul>{% endif %}
+</body></html>"""
+
+
+def _fmt(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+    return out
+
+
+def write_report(rep: Report, out: str | Path, formats: list[str], stem: str = "report") -> list[Path]:
+    """Write the report in the requested formats (html, docx, md, tex); figures as PNG and SVG."""
+    import jinja2
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    lang = rep.lang
+    title = _t("title", lang)
+    figdir = out / "figures"
+    figdir.mkdir(exist_ok=True)
+    for name, (_, png, svg) in rep.figures.items():
+        (figdir / f"{name}.png").write_bytes(png)
+        (figdir / f"{name}.svg").write_bytes(svg)
+    for fmt in formats:
+        if fmt == "html":
+            env = jinja2.Environment(autoescape=False)
+            body = [(t, _fmt(b).to_html(index=False, border=0) if isinstance(b, pd.DataFrame) else f"<p>{html_escape(str(b))}</p>")
+                    for t, b in rep.sections]
+            html = env.from_string(_HTML).render(
+                lang=lang, title=title, sections=body, figures_title=_t("figures", lang),
+                figures=[(n, c, base64.b64encode(p).decode()) for n, (c, p, _) in rep.figures.items()],
+                sentences_title=_t("sentences", lang), sentences=rep.sentences,
+                skipped_title=_t("skipped", lang), skipped=rep.skipped)
+            path = out / f"{stem}.html"
+            path.write_text(html, encoding="utf-8")
+        elif fmt == "md":
+            lines = [f"# {title}", ""]
+            for t, b in rep.sections:
+                lines += [f"## {t}", ""]
+                lines += [_fmt(b).to_markdown(index=False) if isinstance(b, pd.DataFrame) else str(b), ""]
+            lines += [f"## {_t('figures', lang)}", ""] + [f"![{c}](figures/{n}.png)" for n, (c, _, _) in rep.figures.items()]
+            lines += ["", f"## {_t('sentences', lang)}", ""] + [f"- {s}" for s in rep.sentences]
+            if rep.skipped:
+                lines += ["", f"## {_t('skipped', lang)}", ""] + [f"- {s}" for s in rep.skipped]
+            path = out / f"{stem}.md"
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        elif fmt == "docx":
+            import docx
+            from docx.shared import Inches
+
+            doc = docx.Document()
+            doc.add_heading(title, 0)
+            for t, b in rep.sections:
+                doc.add_heading(t, 1)
+                if isinstance(b, pd.DataFrame):
+                    f = _fmt(b)
+                    table = doc.add_table(rows=1, cols=len(f.columns))
+                    table.style = "Table Grid"
+                    for j, c in enumerate(f.columns):
+                        table.rows[0].cells[j].text = str(c)
+                    for row in f.itertuples(index=False):
+                        cells = table.add_row().cells
+                        for j, v in enumerate(row):
+                            cells[j].text = str(v)
+                else:
+                    doc.add_paragraph(str(b))
+            doc.add_heading(_t("figures", lang), 1)
+            for n, (c, png, _) in rep.figures.items():
+                doc.add_picture(io.BytesIO(png), width=Inches(6))
+                doc.add_paragraph(c)
+            doc.add_heading(_t("sentences", lang), 1)
+            for s in rep.sentences:
+                doc.add_paragraph(s, style="List Bullet")
+            if rep.skipped:
+                doc.add_heading(_t("skipped", lang), 1)
+                for s in rep.skipped:
+                    doc.add_paragraph(s, style="List Bullet")
+            path = out / f"{stem}.docx"
+            doc.save(path)
+        elif fmt in ("tex", "latex"):
+            parts = ["\\documentclass{article}", "\\usepackage{booktabs}", "\\usepackage{graphicx}", "\\usepackage[utf8]{inputenc}",
+                     "\\begin{document}", f"\\section*{{{title}}}"]
+            for t, b in rep.sections:
+                parts.append(f"\\subsection*{{{_tex(t)}}}")
+                if isinstance(b, pd.DataFrame):
+                    parts.append(_fmt(b).style.hide(axis="index").to_latex(hrules=True))
+                else:
+                    parts.append(_tex(str(b)))
+            for n, (c, _, _) in rep.figures.items():
+                parts += ["\\begin{figure}[h]\\centering", f"\\includegraphics[width=\\linewidth]{{figures/{n}.png}}",
+                          f"\\caption{{{_tex(c)}}}", "\\end{figure}"]
+            parts += [f"\\subsection*{{{_tex(_t('sentences', lang))}}}", "\\begin{itemize}"]
+            parts += [f"\\item {_tex(s)}" for s in rep.sentences] + ["\\end{itemize}", "\\end{document}"]
+            path = out / f"{stem}.tex"
+            path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+        else:
+            raise ServmodelsError(f"unknown report format {fmt!r}; use html, docx, md, tex")
+        written.append(path)
+    return written
+
+
+def _tex(s: str) -> str:
+    for a, b in (("\\", "\\textbackslash{}"), ("&", "\\&"), ("%", "\\%"), ("_", "\\_"), ("#", "\\#"), ("$", "\\$")):
+        s = s.replace(a, b)
+    return s
