@@ -61,6 +61,39 @@ LABELS: dict[str, dict[str, str]] = {
     "dim_names": {"en": "", "id": ""},
 }
 
+COLUMNS: dict[str, dict[str, str]] = {
+    "alpha": {"en": "alpha", "id": "alfa"},
+    "omega": {"en": "omega", "id": "omega"},
+    "composite_reliability": {"en": "composite reliability", "id": "reliabilitas komposit"},
+    "ave": {"en": "AVE", "id": "AVE"},
+    "alpha_ci_low": {"en": "alpha CI low", "id": "alfa batas bawah"},
+    "alpha_ci_high": {"en": "alpha CI high", "id": "alfa batas atas"},
+    "chisq": {"en": "chi-square", "id": "khi-kuadrat"},
+    "df": {"en": "df", "id": "db"},
+    "pvalue": {"en": "p", "id": "p"},
+    "cfi": {"en": "CFI", "id": "CFI"}, "tli": {"en": "TLI", "id": "TLI"},
+    "rmsea": {"en": "RMSEA", "id": "RMSEA"}, "srmr": {"en": "SRMR", "id": "SRMR"},
+    "lhs": {"en": "factor", "id": "faktor"}, "rhs": {"en": "item", "id": "butir"},
+    "est": {"en": "loading", "id": "muatan"}, "se": {"en": "SE", "id": "galat baku"},
+    "std_all": {"en": "standardized", "id": "terstandar"},
+    "model": {"en": "model", "id": "model"}, "r2": {"en": "R²", "id": "R²"},
+    "adj_r2": {"en": "adjusted R²", "id": "R² disesuaikan"}, "aic": {"en": "AIC", "id": "AIC"},
+    "bic": {"en": "BIC", "id": "BIC"}, "cv_r2": {"en": "cross-validated R²", "id": "R² validasi silang"},
+    "importance": {"en": "importance", "id": "kepentingan"}, "performance": {"en": "performance", "id": "kinerja"},
+    "quadrant": {"en": "quadrant", "id": "kuadran"},
+    "p_I": {"en": "P(quadrant I)", "id": "P(kuadran I)"}, "p_II": {"en": "P(quadrant II)", "id": "P(kuadran II)"},
+    "p_III": {"en": "P(quadrant III)", "id": "P(kuadran III)"}, "p_IV": {"en": "P(quadrant IV)", "id": "P(kuadran IV)"},
+    "item": {"en": "item", "id": "butir"}, "dimension": {"en": "dimension", "id": "dimensi"},
+    "expectation": {"en": "expectation", "id": "harapan"}, "perception": {"en": "perception", "id": "kinerja"},
+    "gap": {"en": "gap", "id": "kesenjangan"}, "ci_low": {"en": "CI low", "id": "batas bawah"},
+    "ci_high": {"en": "CI high", "id": "batas atas"}, "p_adjusted": {"en": "p (Holm)", "id": "p (Holm)"},
+}
+
+
+def _cols(df: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    return df.rename(columns={c: COLUMNS[c][lang] for c in df.columns if c in COLUMNS})
+
+
 DIM_ID = {"tangibles": "bukti fisik", "reliability": "keandalan", "responsiveness": "daya tanggap",
           "assurance": "jaminan", "empathy": "empati"}
 
@@ -155,12 +188,48 @@ def _figures(rep: Report, boot: Any, score_res: Any, ipa_res: Any, efa_res: Any,
         rep.figures["scree"] = (_t("fig_scree", lang), *_fig(fig))
 
 
+def _path_diagram(rep: Report, fit: Any, lang: Lang) -> None:
+    """Factors (ellipses) above items (boxes), arrows labelled with standardized loadings,
+    factor correlations on arcs between factors."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Ellipse, FancyArrowPatch, Rectangle
+
+    pe = fit.parameters
+    load = pe[pe.op == "=~"]
+    factors = list(dict.fromkeys(load["lhs"]))
+    items = list(load["rhs"])
+    fig, ax = plt.subplots(figsize=(max(8, 0.45 * len(items)), 4))
+    xi = {it: k for k, it in enumerate(items)}
+    fx = {f: np.mean([xi[r] for r in load[load.lhs == f]["rhs"]]) for f in factors}
+    for it, x in xi.items():
+        ax.add_patch(Rectangle((x - 0.35, 0), 0.7, 0.5, fill=False, lw=0.8))
+        ax.text(x, 0.25, it, ha="center", va="center", fontsize=7)
+    for f, x in fx.items():
+        ax.add_patch(Ellipse((x, 3), 3.0, 0.8, fill=False, lw=1))
+        ax.text(x, 3, _dim(f, lang), ha="center", va="center", fontsize=8)
+    for _, r in load.iterrows():
+        a = FancyArrowPatch((fx[r["lhs"]], 2.6), (xi[r["rhs"]], 0.5), arrowstyle="-|>", mutation_scale=7, lw=0.6, color="0.2")
+        ax.add_patch(a)
+        # labels near the item end, where the arrows are far apart
+        ax.text(fx[r["lhs"]] + 0.8 * (xi[r["rhs"]] - fx[r["lhs"]]), 0.92, f"{r['std_all']:.2f}", fontsize=6, ha="center",
+                bbox={"fc": "white", "ec": "none", "pad": 0.3})
+    ax.set_xlim(-1, len(items))
+    ax.set_ylim(-0.3, 3.8)
+    ax.axis("off")
+    caption = ("CFA path diagram with standardized loadings" if lang == "en"
+               else "Diagram jalur CFA dengan muatan faktor terstandar")
+    rep.figures["cfa_path"] = (caption, *_fig(fig))
+
+
 def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamples: int = 2000,
                  source_note: str | None = None) -> Report:
     """Run the whole analysis on validated data and assemble a :class:`Report`."""
     from .bootstrap import gap_bootstrap
     from .confirmatory import cfa
-    from .ipa import ipa
+    from .ipa import QUADRANTS, ipa
     from .regression import compare_servqual_servperf
     from .scoring import score
     from .sentences import alpha_sentence, cfa_sentence, compare_sentence, gap_sentence
@@ -184,23 +253,23 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
     ib = bt[bt.level == "item"].reset_index(drop=True)
     items["ci_low"], items["ci_high"], items["p_adjusted"] = ib["ci_low"], ib["ci_high"], ib["p_adjusted"]
     items["dimension"] = [_dim(d, lang) for d in items["dimension"]]
-    rep.sections.append((_t("items", lang), items.rename(columns={k: _t(k, lang) for k in items.columns if k in LABELS})))
+    rep.sections.append((_t("items", lang), _cols(items, lang)))
     dims = sres.dimensions.drop(index="overall")[["expectation", "perception", "gap"]].reset_index()
     db = bt[bt.level == "dimension"].reset_index(drop=True)
     dims["ci_low"], dims["ci_high"], dims["p_adjusted"] = db["ci_low"], db["ci_high"], db["p_adjusted"]
     rep.dimension_table = dims.copy()
     dims["dimension"] = [_dim(d, lang) for d in dims["dimension"]]
-    rep.sections.append((_t("dims", lang), dims.rename(columns={k: _t(k, lang) for k in dims.columns if k in LABELS})))
+    rep.sections.append((_t("dims", lang), _cols(dims, lang)))
     for _, row in db.iterrows():
         rep.sentences.append(gap_sentence(_dim(row["name"], lang), row, round(boot.confidence_level * 100), lang))
-    efa_res = ipa_res = None
+    efa_res = ipa_res = cfa_fit = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             val = validity(data, scores="P", n_resamples=min(n_resamples, 500), rng=seed, bootstrap_cfa=False)
         vt = val.dimensions[["alpha", "omega", "composite_reliability", "ave", "alpha_ci_low", "alpha_ci_high"]].reset_index()
         vt["dimension"] = [_dim(d, lang) for d in vt["dimension"]]
-        rep.sections.append((_t("reliability", lang), vt))
+        rep.sections.append((_t("reliability", lang), _cols(vt, lang)))
         ht = val.htmt.copy()
         ht.index = [_dim(d, lang) for d in ht.index]
         ht.columns = list(ht.index)
@@ -216,10 +285,11 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
             warnings.simplefilter("ignore")
             fit = cfa(data, scores="P")
         f = fit.fit
-        rep.sections.append((_t("cfa", lang), pd.DataFrame([{k: f[k] for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}])))
+        rep.sections.append((_t("cfa", lang), _cols(pd.DataFrame([{k: f[k] for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}]), lang)))
         lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "est", "se", "std_all"]].copy()
         lo["lhs"] = [_dim(d, lang) for d in lo["lhs"]]
-        rep.sections.append((_t("cfa", lang) + " — loadings" if lang == "en" else _t("cfa", lang) + " — muatan faktor", lo))
+        rep.sections.append((_t("cfa", lang) + (" — loadings" if lang == "en" else " — muatan faktor"), _cols(lo, lang)))
+        cfa_fit = fit
         rep.sentences.append(cfa_sentence(f, lang))
     except Exception as exc:  # noqa: BLE001
         rep.skipped.append(f"{_t('cfa', lang)}: {exc}")
@@ -237,7 +307,7 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
             tab = pd.DataFrame([{"model": m, "r2": r.fit["r2"], "adj_r2": r.fit["adj_r2"], "aic": r.fit["aic"], "bic": r.fit["bic"],
                                  "cv_r2": cmp.cv_r2[k]["mean"]} for m, r, k in (("SERVPERF", cmp.servperf, "servperf"),
                                                                                 ("SERVQUAL", cmp.servqual, "servqual"))])
-            rep.sections.append((_t("compare", lang), tab))
+            rep.sections.append((_t("compare", lang), _cols(tab, lang)))
             rep.sections.append((_t("compare", lang) + " — verdict" if lang == "en" else _t("compare", lang) + " — kesimpulan",
                                  cmp.verdict if lang == "en" else compare_sentence(cmp, lang)))
             rep.sentences.append(compare_sentence(cmp, lang))
@@ -247,11 +317,14 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
         ipa_res = ipa(data, n_resamples=min(n_resamples, 500), rng=seed)
         it = ipa_res.table.reset_index()
         it["dimension"] = [_dim(d, lang) for d in it["dimension"]]
-        rep.sections.append((_t("ipa", lang), it))
+        it["quadrant"] = [f"{q} ({QUADRANTS[q][0 if lang == 'en' else 1]})" for q in it["quadrant"]]
+        rep.sections.append((_t("ipa", lang), _cols(it, lang)))
     except Exception as exc:  # noqa: BLE001
         rep.skipped.append(f"{_t('ipa', lang)}: {exc}")
     try:
         _figures(rep, boot, sres, ipa_res, efa_res, lang)
+        if cfa_fit is not None:
+            _path_diagram(rep, cfa_fit, lang)
     except Exception as exc:  # noqa: BLE001
         rep.skipped.append(f"{_t('figures', lang)}: {exc}")
     return rep

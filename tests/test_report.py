@@ -10,7 +10,7 @@ import pytest
 
 import servmodels as sm
 from servmodels.ipa import ipa
-from servmodels.report import LABELS, build_report, write_report
+from servmodels.report import COLUMNS, LABELS, build_report, write_report
 from servmodels.sentences import gap_sentence
 
 
@@ -63,8 +63,8 @@ def test_html_and_docx_dimension_tables_equal_score(data, reports, lang):
     rep, d, _ = reports[lang]
     parser = _Tables()
     parser.feed((d / "report.html").read_text(encoding="utf-8"))
-    gap_label = LABELS["gap"][lang]
-    dim_label = LABELS["dimension"][lang]
+    gap_label = COLUMNS["gap"][lang]
+    dim_label = COLUMNS["dimension"][lang]
     found = [t for t in parser.tables if t and gap_label in t[0] and dim_label in t[0] and len(t) == 6]
     assert found, "dimension table not found in HTML"
     col = found[0][0].index(gap_label)
