@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 
-.PHONY: demo test test-slow test-all bench clean venv
+.PHONY: demo test test-slow test-browser test-all bench docs clean venv
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "servmodels needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -29,6 +29,11 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow
 
+## test-browser: render the HTML report in headless Chromium (installs Debian's chromium when root)
+test-browser: $(STAMP)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m pytest -q -m browser
+
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m 'slow or not slow'
 
@@ -37,5 +42,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
 
+## docs: build the documentation site (mkdocs + mkdocstrings) into site/
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/mkdocs build
+
 clean:
-	rm -rf $(VENV) servmodels-demo .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) servmodels-demo site .pytest_cache .hypothesis *.egg-info

@@ -23,7 +23,9 @@ from .bootstrap import BootstrapResult, adjust_pvalues, bootstrap, gap_bootstrap
 from .confirmatory import CFAResult, InvarianceResult, cfa, ep_structure_test, instrument_model, measurement_invariance
 from .data import SurveyData
 from .datasets import example_path, load_example, load_seed_table8
+from .ikm import IKMResult, ikm, ikm_instrument
 from .instrument import Instrument, get_instrument, list_instruments
+from .ipa import IPAResult, ipa
 from .io import read_survey, read_table
 from .polychoric import PolychoricResult, polychoric
 from .reliability import (
@@ -61,6 +63,9 @@ __all__ = [
     "validity",
     "regress",
     "gap_bootstrap",
+    "ipa",
+    "ikm",
+    "ikm_instrument",
     "bootstrap",
     "adjust_pvalues",
     "relative_importance",
@@ -81,6 +86,8 @@ __all__ = [
     "ValidityResult",
     "RegressionResult",
     "BootstrapResult",
+    "IPAResult",
+    "IKMResult",
     "ComparisonResult",
     "EFAResult",
     "InvarianceResult",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ._results import jsonable, text_table
 from .data import SurveyData
-from .instrument import Instrument
+from .instrument import Instrument  # noqa: F401  (type of ikm_instrument's result)
 
 __all__ = ["IKM_ELEMENTS", "IKMResult", "ikm", "ikm_grade", "ikm_instrument"]
 
@@ -38,10 +38,10 @@ _GRADES = [(88.31, "A", "Sangat Baik", "Very good"), (76.61, "B", "Baik", "Good"
 
 
 def ikm_instrument() -> Instrument:
-    """The nine-element IKM questionnaire: columns ``U1..U9``, answers 1-4, one score set."""
-    return Instrument(name="ikm9", dimensions={f"U{k}": [k] for k in IKM_ELEMENTS}, scale=(1, 4), score_sets=("P",),
-                      column_template="U{item}", item_labels=IKM_ELEMENTS,
-                      description="Indeks Kepuasan Masyarakat, PermenPANRB 14/2017: 9 unsur layanan, skala 1-4")
+    """The nine-element IKM questionnaire (preset ``"ikm9"``): columns ``U1..U9``, answers 1-4."""
+    from .instrument import get_instrument
+
+    return get_instrument("ikm9")
 
 
 def ikm_grade(index: float) -> tuple[str, str, str]:

@@ -316,6 +316,21 @@ _PRESETS: dict[str, Instrument] = {
 }
 
 
+_PRESETS["ikm9"] = Instrument(
+    name="ikm9",
+    description="Indeks Kepuasan Masyarakat (PermenPANRB 14/2017): 9 unsur layanan U1-U9, skala 1-4",
+    dimensions={f"U{k}": (str(k),) for k in range(1, 10)},
+    scale=(1, 4),
+    score_sets=("P",),
+    column_template="U{item}",
+    item_labels={
+        "1": "Persyaratan", "2": "Sistem, mekanisme dan prosedur", "3": "Waktu penyelesaian", "4": "Biaya/tarif",
+        "5": "Produk spesifikasi jenis pelayanan", "6": "Kompetensi pelaksana", "7": "Perilaku pelaksana",
+        "8": "Penanganan pengaduan, saran dan masukan", "9": "Sarana dan prasarana",
+    },
+)
+
+
 def list_instruments() -> tuple[str, ...]:
     """Names of the bundled instrument presets."""
     return tuple(_PRESETS)

@@ -180,8 +180,8 @@ def _figures(rep: Report, boot: Any, score_res: Any, ipa_res: Any, efa_res: Any,
     if efa_res is not None:
         e = efa_res.eigenvalues.head(10)
         fig, ax = plt.subplots(figsize=(5, 3))
-        ax.plot(e.index, e["fa"], "o-", color="black", label="FA")
-        ax.plot(e.index, e["fa_random_95"], "s--", color="0.5", label="95% random")
+        ax.plot(e.index, e["fa"], "o-", color="black", label="FA" if lang == "en" else "AF")
+        ax.plot(e.index, e["fa_random_95"], "s--", color="0.5", label="95% random" if lang == "en" else "95% data acak")
         ax.set_xlabel("factor" if lang == "en" else "faktor")
         ax.set_ylabel("eigenvalue" if lang == "en" else "nilai eigen")
         ax.legend(frameon=False)

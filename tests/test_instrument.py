@@ -17,7 +17,8 @@ def test_presets_match_published_layouts():
     assert [len(v) for v in s22.dimensions.values()] == [4, 5, 4, 4, 5]
     assert s22.dimensions["empathy"] == ("18", "19", "20", "21", "22")
     assert s22.columns("E")[-1] == "E22"
-    assert sm.list_instruments() == ("servqual25", "servqual22")
+    assert sm.list_instruments() == ("servqual25", "servqual22", "ikm9")
+    assert sm.get_instrument("ikm9").columns("P")[-1] == "U9"
 
 
 def test_round_trip_through_dict_json_and_yaml(tmp_path):
