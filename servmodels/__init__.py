@@ -25,9 +25,10 @@ from .data import SurveyData
 from .datasets import example_path, load_example, load_seed_table8
 from .ikm import IKMResult, ikm, ikm_instrument
 from .instrument import Instrument, get_instrument, list_instruments
-from .ipa import IPAResult, ipa
 from .io import read_survey, read_table
+from .ipa import IPAResult, ipa
 from .polychoric import PolychoricResult, polychoric
+from .regression import ComparisonResult, RegressionResult, compare_servqual_servperf, regress, relative_importance
 from .reliability import (
     AlphaResult,
     ItemAnalysisResult,
@@ -38,7 +39,6 @@ from .reliability import (
     ordinal_reliability,
 )
 from .scoring import ScoreResult, score, score_summary
-from .regression import ComparisonResult, RegressionResult, compare_servqual_servperf, regress, relative_importance
 from .simulate import simulate_servqual
 from .validity import EFAResult, ValidityResult, efa, validity
 

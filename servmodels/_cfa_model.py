@@ -148,7 +148,7 @@ def build_spec(
                 _table[key] = row
             elif row.user:
                 # a user statement overrides a default; a repeated statement's modifiers win
-                _table[key] = Row(old.lhs, old.op, old.rhs, g, row.mat, row.r, row.c, value=row.value,
+                _table[key] = Row(old.lhs, old.op, old.rhs, row.group, row.mat, row.r, row.c, value=row.value,
                                   label=row.label or old.label, start=row.start, user=True,
                                   auto_marker=row.auto_marker, kind=row.kind)
 

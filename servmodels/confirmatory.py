@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ._cfa_engine import GroupMoments, evaluate, fisher_scoring
+from ._cfa_model import Matrices, ModelSpec, build_spec
 from ._distributions import bisect_root, chi2_sf, ncx2_cdf, norm_ppf, norm_sf
-from ._cfa_model import GROUP_EQUAL_TYPES, Matrices, ModelSpec, build_spec
 from ._exceptions import ModelSpecificationError, Problem, ServmodelsError, ServmodelsWarning, ValidationError
 from ._results import jsonable, text_table
 from .data import SurveyData
@@ -167,7 +167,6 @@ def _moments_from_cov(cov: np.ndarray, mean: np.ndarray | None, n: int, likeliho
 def _start_values(spec: ModelSpec, moments: list[GroupMoments]) -> np.ndarray:
     sums = np.zeros(spec.n_free)
     counts = np.zeros(spec.n_free)
-    oi = {v: i for i, v in enumerate(spec.ov)}
     li = {v: i for i, v in enumerate(spec.lv)}
     for g, mom in enumerate(moments):
         S = mom.cov
@@ -289,7 +288,7 @@ class CFAResult:
         if self._state is None:
             raise ServmodelsError(f"residuals are not available for estimator {self.extra.get('estimator')!r} yet")
         fitted, ev, vcov, _, _ = self._state
-        return _residuals(fitted, ev, vcov)
+        return _residuals(fitted, ev)
 
     @cached_property
     def modification_indices(self) -> pd.DataFrame:
@@ -809,7 +808,7 @@ def _vech_derivs(dS: np.ndarray, dM: np.ndarray, tri: tuple[np.ndarray, np.ndarr
     return np.vstack([dM.T, d]) if means else d
 
 
-def _residuals(fitted: _Fitted, ev, vcov: np.ndarray) -> dict[str, list[pd.DataFrame]]:
+def _residuals(fitted: _Fitted, ev) -> dict[str, list[pd.DataFrame]]:
     """Raw, normalized, standardized and correlation residuals (lavaan ``residuals``).
 
     standardized: raw / sqrt(diag(Q G Q')/n) with G the normal-theory acov of the
@@ -870,7 +869,6 @@ def _residuals(fitted: _Fitted, ev, vcov: np.ndarray) -> dict[str, list[pd.DataF
         corr = S / np.outer(sd_s, sd_s) - sig / np.outer(sd_f, sd_f)
         for key, mat in (("raw", raw), ("normalized", norm), ("standardized", std), ("correlation", corr)):
             out[key].append(pd.DataFrame(mat, index=names, columns=names))
-    _ = vcov
     return out
 
 
@@ -1285,5 +1283,3 @@ def ep_structure_test(data: SurveyData, *, likelihood: Likelihood = "normal") ->
     table = [{"model": k, **{c: v.fit[c] for c in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}} for k, v in fits.items()]
     return InvarianceResult(table=_compare(table), fits=fits)
 
-
-_ = GROUP_EQUAL_TYPES

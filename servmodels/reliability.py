@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from ._distributions import f_ppf, t_ppf, t_sf
 
+from ._distributions import f_ppf, t_ppf, t_sf
 from ._exceptions import NegativeReliabilityWarning, ServmodelsError
 from ._results import jsonable, text_table
 from .data import SurveyData

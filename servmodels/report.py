@@ -5,10 +5,10 @@ objects; an analysis that fails or does not apply is listed with the reason."""
 from __future__ import annotations
 
 import base64
-from html import escape as html_escape
 import io
 import warnings
 from dataclasses import dataclass, field
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any, Literal
 
@@ -411,7 +411,7 @@ def write_report(rep: Report, out: str | Path, formats: list[str], stem: str = "
                 else:
                     doc.add_paragraph(str(b))
             doc.add_heading(_t("figures", lang), 1)
-            for n, (c, png, _) in rep.figures.items():
+            for c, png, _ in rep.figures.values():
                 doc.add_picture(io.BytesIO(png), width=Inches(6))
                 doc.add_paragraph(c)
             doc.add_heading(_t("sentences", lang), 1)

@@ -42,7 +42,7 @@ def test_vif_partial_r2_and_beta_closed_forms(data):
     res = regress(data, scores="P", cov_type="classical")
     X, y = sm.regression._design(data, "P")
     c = res.coefficients.set_index("term")
-    for j, d in enumerate(X.columns):
+    for d in X.columns:
         others = X.drop(columns=d).to_numpy()
         r2j = sm.regression._r2(others, X[d].to_numpy())
         assert c.loc[d, "vif"] == pytest.approx(1 / (1 - r2j), rel=1e-9)

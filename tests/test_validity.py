@@ -45,8 +45,8 @@ def test_composite_reliability_closed_form(result):
     res = sm.cfa(sm.read_survey(SIM, sm.get_instrument("servqual25").with_scale(1, 5)), scores="P")
     lam = res.parameters.query("op == '=~'")
     for dim in REF["omega"]:
-        l = lam[lam.lhs == dim]["std_all"].to_numpy()
-        assert result.dimensions.loc[dim, "composite_reliability"] == pytest.approx(l.sum() ** 2 / (l.sum() ** 2 + (1 - l**2).sum()), rel=1e-8)
+        std = lam[lam.lhs == dim]["std_all"].to_numpy()
+        assert result.dimensions.loc[dim, "composite_reliability"] == pytest.approx(std.sum() ** 2 / (std.sum() ** 2 + (1 - std**2).sum()), rel=1e-8)
 
 
 def test_htmt_kmo_bartlett_match_r(result):
