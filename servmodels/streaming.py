@@ -118,8 +118,23 @@ def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = 
     elif ext in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-            yield batch.to_pandas()
+        # row group by row group: ParquetFile.iter_batches keeps memory growing with the file
+        # (about 5 MB per batch here), reading whole row groups keeps it bounded
+        pf = pq.ParquetFile(path)
+        pending = None
+        for i in range(pf.num_row_groups):
+            table = pf.read_row_group(i)
+            if pending is not None and pending.num_rows:
+                import pyarrow as pa
+
+                table = pa.concat_tables([pending, table])
+            start = 0
+            while table.num_rows - start >= chunk_rows:
+                yield table.slice(start, chunk_rows).to_pandas()
+                start += chunk_rows
+            pending = table.slice(start)
+        if pending is not None and pending.num_rows:
+            yield pending.to_pandas()
     elif ext in (".sav", ".zsav"):
         import pyreadstat
 
