@@ -301,12 +301,7 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
 
 
 def _cmd_items(args: argparse.Namespace) -> None:
-    code = args.scores if args.scores.lower() in ("gap", "adequacy", "superiority") else args.scores.upper()
-    needed = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}.get(code.lower(), [code])
-    if code.lower() in ("gap", "adequacy", "superiority"):
-        code = code.lower()
-    elif code not in SCORE_SET_NAMES:
-        raise ServmodelsError(f"--scores must be one of P, E, M, D, gap, adequacy, superiority; got {args.scores!r}")
+    code, needed = _scores_and_sets(args.scores)
     data = _read(args, needed)
     res = item_analysis(data, scores=code, confidence_level=args.confidence_level)
     _emit(args, res.to_dict(), res.summary(), res.items)
@@ -331,13 +326,11 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         sheet: str | int | None = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
         data: Any = read_table(args.file, sheet=sheet)[0]
     else:
-        code = args.scores if args.scores.lower() in ("gap", "adequacy", "superiority") else args.scores.upper()
-        needed = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}.get(code.lower(), [code])
+        code, needed = _scores_and_sets(args.scores)
         args.groups = [group] if group else None
         if args.missing == "fiml":
             args.nan_policy = "fiml"
         data = _read(args, needed)
-        code = code.lower() if code.lower() in ("gap", "adequacy", "superiority") else code
         args.scores = code
     nan_policy = "raise" if args.nan_policy == "fiml" else args.nan_policy
     res = cfa(data, model, scores=args.scores, structure=args.structure, group=group, std_lv=args.std_lv,
