@@ -16,11 +16,16 @@ __all__ = [
     "InstrumentError",
     "ModelSpecificationError",
     "ConvergenceError",
+    "ParameterError",
+    "NumericalError",
     "Problem",
     "ServmodelsWarning",
     "ConstantItemWarning",
     "SmallSampleWarning",
     "NegativeReliabilityWarning",
+    "NonConvergenceWarning",
+    "HeywoodCaseWarning",
+    "NonPositiveDefiniteWarning",
 ]
 
 #: how many offending rows a message lists before summarising with a count
@@ -28,7 +33,24 @@ MAX_ROWS_SHOWN = 5
 
 
 class ServmodelsError(Exception):
-    """Root of all errors raised deliberately by servmodels."""
+    """Root of all errors raised deliberately by servmodels.
+
+    Never raised itself: every error is one of the subclasses below, and each
+    subclass is also the matching builtin (``ValueError``, ``OSError``, ...), so
+    ``except ValueError`` keeps working for code that does not know servmodels.
+    """
+
+
+class ParameterError(ServmodelsError, ValueError):
+    """An argument has the wrong type or a value outside its allowed set or interval."""
+
+
+class NumericalError(ServmodelsError, ArithmeticError):
+    """A computation cannot be carried out on these data (singular matrix, ...).
+
+    The message names the cause a user can act on (a constant item, collinear
+    items, fewer respondents than items, an unidentified model).
+    """
 
 
 class DataFileError(ServmodelsError, OSError):
@@ -44,7 +66,11 @@ class ModelSpecificationError(ServmodelsError, ValueError):
 
 
 class ConvergenceError(ServmodelsError, RuntimeError):
-    """An iterative estimator did not converge."""
+    """An iterative estimator did not converge and the caller asked for strictness.
+
+    Raised by ``cfa(..., options=SEMOptions(strict=True))`` (``--strict`` in the
+    CLI); without strictness the fit returns with a :class:`NonConvergenceWarning`.
+    """
 
 
 def format_rows(rows: tuple[int, ...], n_total: int | None = None) -> str:
@@ -135,3 +161,15 @@ class SmallSampleWarning(ServmodelsWarning):
 
 class NegativeReliabilityWarning(ServmodelsWarning):
     """A reliability coefficient is negative (items negatively correlated on average)."""
+
+
+class NonConvergenceWarning(ServmodelsWarning):
+    """An optimiser stopped before reaching the solution; the message gives the iteration count."""
+
+
+class HeywoodCaseWarning(ServmodelsWarning):
+    """A negative variance estimate or a standardized loading above 1 in absolute value."""
+
+
+class NonPositiveDefiniteWarning(ServmodelsWarning):
+    """A latent covariance matrix (Psi) or residual matrix (Theta) is not positive definite."""

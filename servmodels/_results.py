@@ -38,3 +38,36 @@ def text_table(frame: pd.DataFrame, digits: int = 3) -> str:
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+#: column names every parameter/estimate table uses, in this order
+ESTIMATE_COLUMNS = ("estimate", "se", "z", "p_value", "ci_low", "ci_high")
+
+
+class Result:
+    """Base of every public result (frozen dataclasses subclass it).
+
+    Every result offers the same small surface, so a report, the CLI and a user's
+    notebook treat them alike:
+
+    - ``to_frame()``: the main table as a DataFrame (columns named as in
+      :data:`ESTIMATE_COLUMNS` where they apply);
+    - ``to_dict()``: a JSON-safe dict (NaN becomes ``None``);
+    - ``summary()``: plain text for a terminal;
+    - ``warnings``: the warnings issued while computing it (tuple of str);
+    - ``n_respondents`` and ``n_dropped``: respondents used and dropped.
+    """
+
+    warnings: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def summary(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.summary()

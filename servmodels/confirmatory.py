@@ -22,7 +22,15 @@ import pandas as pd
 from ._cfa_engine import GroupMoments, evaluate, fisher_scoring
 from ._cfa_model import Matrices, ModelSpec, build_spec
 from ._distributions import bisect_root, chi2_sf, ncx2_cdf, norm_ppf, norm_sf
-from ._exceptions import ModelSpecificationError, Problem, ServmodelsError, ServmodelsWarning, ValidationError
+from ._exceptions import (
+    HeywoodCaseWarning,
+    ModelSpecificationError,
+    NonConvergenceWarning,
+    NonPositiveDefiniteWarning,
+    Problem,
+    ServmodelsError,
+    ValidationError,
+)
 from ._results import jsonable, text_table
 from .data import SurveyData
 from .instrument import Instrument
@@ -41,18 +49,6 @@ __all__ = [
 
 Likelihood = Literal["normal", "wishart"]
 Structure = Literal["correlated", "one_factor", "second_order"]
-
-
-class HeywoodCaseWarning(ServmodelsWarning):
-    """A negative variance estimate or a standardized loading above 1 in absolute value."""
-
-
-class NonConvergenceWarning(ServmodelsWarning):
-    """The optimiser stopped before reaching the maximum-likelihood solution."""
-
-
-class NonPositiveDefiniteWarning(ServmodelsWarning):
-    """A latent covariance matrix (Psi) or residual matrix (Theta) is not positive definite."""
 
 
 # ----------------------------------------------------------------------------- model text
