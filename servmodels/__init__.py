@@ -20,7 +20,7 @@ from ._exceptions import (
 )
 from ._validation import validate_survey
 from .bootstrap import BootstrapResult, adjust_pvalues, bootstrap, gap_bootstrap
-from .confirmatory import CFAResult, InvarianceResult, cfa, ep_structure_test, instrument_model, measurement_invariance
+from .sem import CFAResult, InvarianceResult, SEMOptions, cfa, ep_structure_test, instrument_model, measurement_invariance
 from .data import SurveyData
 from .datasets import example_path, load_example, load_seed_table8
 from .ikm import IKMResult, ikm, ikm_instrument

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from ._exceptions import ServmodelsError
+from ._exceptions import DataFileError, ParameterError, ServmodelsError
 from ._results import jsonable, text_table
 from .data import SurveyData
 from .datasets import example_path
@@ -57,6 +57,25 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no warnings on stderr")
 
 
+def _add_sem_options(p: argparse.ArgumentParser) -> None:
+    """The options of every factor-model fit (SEMOptions), the same flags in every command."""
+    p.add_argument("--estimator", choices=("ML", "MLR", "WLSMV"), default="ML", type=str.upper,
+                   help="ML, robust MLR, or WLSMV on polychoric correlations (items ordinal) [ML]")
+    p.add_argument("--missing", choices=("listwise", "fiml"), default="listwise",
+                   help="missing answers in factor models: drop incomplete respondents (listwise, counted) "
+                        "or full-information ML [listwise]")
+    p.add_argument("--likelihood", choices=("normal", "wishart"), default="normal", help="[normal]")
+    p.add_argument("--std-lv", action="store_true", help="identify factors by unit variances")
+    p.add_argument("--strict", action="store_true", help="fail (exit 2) when a fit does not converge instead of warning")
+
+
+def _sem_options(args: argparse.Namespace, confidence_level: float = 0.95) -> Any:
+    from .sem.options import SEMOptions
+
+    return SEMOptions(estimator=args.estimator, missing=args.missing, likelihood=args.likelihood, std_lv=args.std_lv,
+                      strict=args.strict, confidence_level=confidence_level)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="servmodels", description="Inference for SERVQUAL-family service-quality surveys.")
     parser.add_argument("--version", action="version", version=f"servmodels {__version__}")
@@ -83,20 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confidence-level", type=float, default=0.95, help="for critical r and the Feldt interval [0.95]")
     _add_output_options(p)
 
-    p = sub.add_parser("cfa", help="confirmatory factor analysis (ML, lavaan-equivalent)")
+    p = sub.add_parser("cfa", help="confirmatory factor analysis (ML, MLR, FIML, WLSMV; lavaan-equivalent)")
     _add_data_options(p)
+    p.set_defaults(nan_policy=None)
     p.add_argument("--scores", default="P", help="instrument model on P, E or gap items [P]")
     p.add_argument("--structure", choices=("correlated", "one_factor", "second_order"), default="correlated",
                    help="instrument model: correlated dimensions, one factor, or second-order [correlated]")
     p.add_argument("--model", help="lavaan model syntax (any numeric columns; no Likert checks)")
     p.add_argument("--model-file", help="file with lavaan model syntax")
     p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict")
-    p.add_argument("--std-lv", action="store_true", help="identify by latent variances fixed to 1")
-    p.add_argument("--likelihood", choices=("normal", "wishart"), default="normal", help="[normal]")
-    p.add_argument("--estimator", choices=("ML", "MLR", "WLSMV"), default="ML", type=str.upper,
-                   help="ML, robust MLR, or WLSMV on polychoric correlations (items ordinal) [ML]")
-    p.add_argument("--missing", choices=("listwise", "fiml"), default="listwise",
-                   help="missing answers: listwise (see --nan-policy) or full-information ML [listwise]")
+    _add_sem_options(p)
+    p.add_argument("--confidence-level", type=float, default=0.95, help="level of the parameter intervals [0.95]")
     _add_output_options(p)
 
     p = sub.add_parser("reliability", help="alpha, omega, CR, AVE, Fornell-Larcker, HTMT with bootstrap CIs, gap reliability")
@@ -106,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed; the same seed gives the same intervals [0]")
     p.add_argument("--bootstrap-cfa", action="store_true", help="also bootstrap omega, CR and AVE (one CFA refit per resample; slower)")
     p.add_argument("--confidence-level", type=float, default=0.95, help="[0.95]")
+    _add_sem_options(p)
     _add_output_options(p)
 
     p = sub.add_parser("efa", help="exploratory factor analysis, parallel analysis, KMO/Bartlett, congruence")
@@ -135,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-repeats", type=int, default=10, help="repeats of k-fold cross-validation [10]")
     p.add_argument("--seed", type=int, default=0, help="[0]")
     p.add_argument("--no-cfa", action="store_true", help="skip the CFA fit of the P and gap measurement models")
+    _add_sem_options(p)
     _add_output_options(p)
 
     p = sub.add_parser("bootstrap", help="bootstrap intervals and tests for item, dimension and overall gaps")
@@ -157,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="servmodels-report", help="output folder [servmodels-report]")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed [0]")
     p.add_argument("--n-resamples", type=int, default=2000, help="bootstrap resamples [2000]")
+    _add_sem_options(p)
     p.add_argument("--quiet", action="store_true", help="no warnings on stderr")
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
@@ -308,19 +327,23 @@ def _cmd_items(args: argparse.Namespace) -> None:
 
 
 def _cmd_cfa(args: argparse.Namespace) -> None:
-    from .confirmatory import cfa, measurement_invariance
+    from .sem import cfa, measurement_invariance
 
+    opts = _sem_options(args, args.confidence_level)
     model = args.model
+    if args.model and args.model_file:
+        raise ParameterError("give --model or --model-file, not both")
     if args.model_file:
         try:
             model = Path(args.model_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ServmodelsError(f"cannot read model file {args.model_file!r}: {exc.strerror or exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise DataFileError(f"cannot read model file {args.model_file!r}: {reason}") from None
     group = args.groups[0] if args.groups else None
     if args.groups and len(args.groups) > 1:
-        raise ServmodelsError("cfa takes one --group column")
+        raise ParameterError("cfa takes one --group column")
     if args.invariance and group is None:
-        raise ServmodelsError("--invariance needs --group COL")
+        raise ParameterError("--invariance needs --group COL")
     if model is not None:
         # user syntax: any numeric columns, no Likert checks
         sheet: str | int | None = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
@@ -328,19 +351,24 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     else:
         code, needed = _scores_and_sets(args.scores)
         args.groups = [group] if group else None
-        if args.missing == "fiml":
-            args.nan_policy = "fiml"
+        policy = args.nan_policy
+        args.nan_policy = "fiml" if policy is None or opts.missing == "fiml" else policy  # keep incomplete rows for cfa
         data = _read(args, needed)
+        args.nan_policy = policy
         args.scores = code
-    nan_policy = "raise" if args.nan_policy == "fiml" else args.nan_policy
-    res = cfa(data, model, scores=args.scores, structure=args.structure, group=group, std_lv=args.std_lv,
-              likelihood=args.likelihood, estimator=args.estimator, missing=args.missing, nan_policy=nan_policy)
+    res = cfa(data, model, options=opts, scores=args.scores, structure=args.structure, group=group,
+              nan_policy=args.nan_policy)
     payload = res.to_dict()
+    # lavaan's column names in the CLI JSON (documented): est, pvalue
+    payload["parameters"] = [{("est" if k == "estimate" else "pvalue" if k == "p_value" else k): v for k, v in row.items()}
+                             for row in payload["parameters"]]
     text = res.summary()
+    if res.n_dropped and not args.quiet:
+        sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) with missing answers dropped (listwise); "
+                         f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
     if args.invariance:
-        inv = measurement_invariance(data, model, group=group, scores=args.scores, std_lv=args.std_lv,
-                                     likelihood=args.likelihood, nan_policy=args.nan_policy)
-        payload["invariance"] = inv.to_dict()
+        inv = measurement_invariance(data, model, group=group, options=opts, scores=args.scores, nan_policy=args.nan_policy)
+        payload["invariance"] = jsonable(inv.to_frame())
         text += "\n\n" + inv.summary()
     _emit(args, payload, text, res.parameters)
 
@@ -359,6 +387,9 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
     from .validity import validity
 
     code, needed = _scores_and_sets(args.scores)
+    opts = _sem_options(args)
+    if opts.missing == "fiml":
+        args.nan_policy = "fiml"  # keep every answer: alpha, HTMT and the CFA use the EM/FIML estimates
     inst = get_instrument(args.instrument)
     # read E as well when the file has it, so the P - E difference-score table can be given
     sets = needed if code != "P" or "E" not in inst.score_sets else None
@@ -369,7 +400,7 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
             raise
         data = _read(args, needed)
     res = validity(data, scores=code, n_resamples=args.n_resamples, rng=args.seed,
-                   confidence_level=args.confidence_level, bootstrap_cfa=args.bootstrap_cfa)
+                   confidence_level=args.confidence_level, bootstrap_cfa=args.bootstrap_cfa, options=opts)
     _emit(args, res.to_dict(), res.summary(), res.dimensions.reset_index())
 
 
@@ -411,7 +442,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     _need_outcome(args)
     data = _read(args, None)
     res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
-                                    rng=args.seed, include_cfa=not args.no_cfa)
+                                    rng=args.seed, include_cfa=not args.no_cfa, options=_sem_options(args))
     _emit(args, res.to_dict(), res.summary(), None)
 
 
@@ -443,7 +474,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
     out = args.out
     args.out = None
     data = _read(args, ["E", "P"])
-    rep = build_report(data, lang=args.lang, seed=args.seed, n_resamples=args.n_resamples)
+    rep = build_report(data, lang=args.lang, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args))
     paths = write_report(rep, out, formats)
     sys.stdout.write("wrote " + ", ".join(str(p) for p in paths) + "\n")
 
@@ -520,6 +551,30 @@ _COMMANDS = {
 }
 
 
+#: Python spellings in messages -> the flags a CLI user types
+_SPELLINGS = (
+    ("nan_policy='omit'", "--nan-policy omit"),
+    ("nan_policy='raise'", "--nan-policy raise"),
+    ("nan_policy='fiml'", "--missing fiml"),
+    ("missing='fiml'", "--missing fiml"),
+    ("missing='listwise'", "--missing listwise"),
+    ("estimator='WLSMV'", "--estimator WLSMV"),
+    ("estimator='MLR'", "--estimator MLR"),
+    ("estimator='ML'", "--estimator ML"),
+    ("likelihood='wishart'", "--likelihood wishart"),
+    ("cfa(..., --missing fiml)", "cfa --missing fiml"),
+    ("strict=True", "--strict"),
+    ("std_lv=True", "--std-lv"),
+)
+
+
+def _cli_spelling(message: str) -> str:
+    """Messages name options as a Python user writes them; the CLI shows its own flags."""
+    for py, flag in _SPELLINGS:
+        message = message.replace(py, flag)
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``servmodels`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -529,11 +584,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("always")
             _COMMANDS[args.command](args)
         if not quiet:
-            for w in caught:
-                sys.stderr.write(f"servmodels: warning: {w.message}\n")
+            for msg in dict.fromkeys(str(w.message) for w in caught):  # each warning once
+                sys.stderr.write(f"servmodels: warning: {_cli_spelling(msg)}\n")
         return EXIT_OK
     except ServmodelsError as exc:
-        sys.stderr.write(f"servmodels: error: {' '.join(str(exc).split())}\n")
+        sys.stderr.write(f"servmodels: error: {_cli_spelling(' '.join(str(exc).split()))}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("servmodels: interrupted\n")

@@ -174,7 +174,7 @@ def regress(data: SurveyData, *, scores: ScoresKind = "P", cov_type: Literal["HC
             res = mod.fit(method="newton", disp=False, maxiter=200, tol=1e-9)
         issued = [str(w.message) for w in caught]
         if not res.mle_retvals.get("converged", True):
-            from .confirmatory import NonConvergenceWarning
+            from ._exceptions import NonConvergenceWarning
 
             msg = "the proportional-odds model did not converge; estimates are not trustworthy"
             _w.warn(msg, NonConvergenceWarning, stacklevel=2)
@@ -438,7 +438,7 @@ def _verdict(perf: RegressionResult, qual: RegressionResult, j: dict, cv: dict, 
 
 def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats: int = 10, n_resamples: int = 1000,
                               rng: int | np.random.Generator | None = None, include_cfa: bool = True,
-                              confidence_level: float = 0.95) -> ComparisonResult:
+                              confidence_level: float = 0.95, options: Any = None) -> ComparisonResult:
     """SERVQUAL (gap) against SERVPERF (perception) as predictors of overall satisfaction.
 
     Both OLS models side by side; Davidson-MacKinnon J tests, Cox tests and encompassing
@@ -448,7 +448,14 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     (scikit-learn); a bootstrap percentile interval for the R^2 difference; the CFA fit of
     the P-item and gap-item measurement models; the difference-score reliability; and a
     plain-language verdict with caveats.
+
+    ``options`` (a :class:`~servmodels.SEMOptions`) sets the estimator of the two CFAs
+    (with ``estimator="MLR"`` the table adds the scaled chi-square and robust
+    CFI/TLI/RMSEA); their warnings are kept in the table's ``warnings`` column.
     """
+    from .sem.options import resolve_options
+
+    sem_options = resolve_options(options)
     data.require("E", "P")
     gen = as_generator(rng)
     perf = regress(data, scores="P")
@@ -489,14 +496,19 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     if include_cfa:
         import warnings
 
-        from .confirmatory import cfa
+        from .sem import cfa
 
         rows = {}
+        keys = ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "chisq_scaled", "scaling_factor", "cfi_robust",
+                "tli_robust", "rmsea_robust")
         for name, s in (("servperf (P items)", "P"), ("servqual (gap items)", "gap")):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                f = cfa(data, scores=s).fit
-            rows[name] = {k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr")}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fitted = cfa(data, scores=s, options=sem_options)
+            f = fitted.fit
+            rows[name] = {k: f[k] for k in keys if k in f}
+            rows[name]["estimator"] = sem_options.label
+            rows[name]["warnings"] = "; ".join(dict.fromkeys(str(w.message) for w in caught))
         cfa_fit = pd.DataFrame.from_dict(rows, orient="index")
         cfa_fit.index.name = "model"
     from .validity import _difference_table

@@ -388,7 +388,7 @@ def ordinal_reliability(data: SurveyData, *, scores: str = "P") -> OrdinalReliab
     Likert items with 4-5 categories make Pearson correlations attenuated, so the
     ordinal coefficients are usually higher.
     """
-    from .confirmatory import cfa
+    from .sem import cfa
     from .polychoric import polychoric
 
     data.require_complete("ordinal_reliability")
@@ -408,8 +408,8 @@ def ordinal_reliability(data: SurveyData, *, scores: str = "P") -> OrdinalReliab
         model = "f =~ " + " + ".join(c)
         ml = cfa(frame, model, std_lv=True)
         pe = ml.parameters
-        lam = pe.loc[pe.op == "=~", "est"].to_numpy()
-        theta = pe.loc[(pe.op == "~~") & (pe.lhs == pe.rhs) & (pe.lhs != "f"), "est"].to_numpy()
+        lam = pe.loc[pe.op == "=~", "estimate"].to_numpy()
+        theta = pe.loc[(pe.op == "~~") & (pe.lhs == pe.rhs) & (pe.lhs != "f"), "estimate"].to_numpy()
         wl = cfa(frame, model, estimator="WLSMV")
         lam_std = wl.parameters.loc[wl.parameters.op == "=~", "std_all"].to_numpy()
         rows[d] = {

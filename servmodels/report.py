@@ -74,7 +74,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "cfi": {"en": "CFI", "id": "CFI"}, "tli": {"en": "TLI", "id": "TLI"},
     "rmsea": {"en": "RMSEA", "id": "RMSEA"}, "srmr": {"en": "SRMR", "id": "SRMR"},
     "lhs": {"en": "factor", "id": "faktor"}, "rhs": {"en": "item", "id": "butir"},
-    "est": {"en": "loading", "id": "muatan"}, "se": {"en": "SE", "id": "galat baku"},
+    "estimate": {"en": "loading", "id": "muatan"}, "se": {"en": "SE", "id": "galat baku"},
     "std_all": {"en": "standardized", "id": "terstandar"},
     "model": {"en": "model", "id": "model"}, "r2": {"en": "R²", "id": "R²"},
     "adj_r2": {"en": "adjusted R²", "id": "R² disesuaikan"}, "aic": {"en": "AIC", "id": "AIC"},
@@ -225,10 +225,17 @@ def _path_diagram(rep: Report, fit: Any, lang: Lang) -> None:
 
 
 def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamples: int = 2000,
-                 source_note: str | None = None) -> Report:
-    """Run the whole analysis on validated data and assemble a :class:`Report`."""
+                 source_note: str | None = None, options: Any = None) -> Report:
+    """Run the whole analysis on validated data and assemble a :class:`Report`.
+
+    ``options`` (:class:`~servmodels.SEMOptions`) reaches the CFA, the CFA behind
+    omega/CR/AVE and the CFA rows of the SERVQUAL-vs-SERVPERF comparison.
+    """
+    from .sem.options import resolve_options
+
+    options = resolve_options(options)
     from .bootstrap import gap_bootstrap
-    from .confirmatory import cfa
+    from .sem import cfa
     from .ipa import QUADRANTS, ipa
     from .regression import compare_servqual_servperf
     from .scoring import score
@@ -266,7 +273,8 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            val = validity(data, scores="P", n_resamples=min(n_resamples, 500), rng=seed, bootstrap_cfa=False)
+            val = validity(data, scores="P", n_resamples=min(n_resamples, 500), rng=seed, bootstrap_cfa=False,
+                           options=options)
         vt = val.dimensions[["alpha", "omega", "composite_reliability", "ave", "alpha_ci_low", "alpha_ci_high"]].reset_index()
         vt["dimension"] = [_dim(d, lang) for d in vt["dimension"]]
         rep.sections.append((_t("reliability", lang), _cols(vt, lang)))
@@ -283,10 +291,10 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = cfa(data, scores="P")
+            fit = cfa(data, scores="P", options=options)
         f = fit.fit
         rep.sections.append((_t("cfa", lang), _cols(pd.DataFrame([{k: f[k] for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}]), lang)))
-        lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "est", "se", "std_all"]].copy()
+        lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "estimate", "se", "std_all"]].copy()
         lo["lhs"] = [_dim(d, lang) for d in lo["lhs"]]
         rep.sections.append((_t("cfa", lang) + (" — loadings" if lang == "en" else " — muatan faktor"), _cols(lo, lang)))
         cfa_fit = fit
@@ -303,7 +311,8 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                cmp = compare_servqual_servperf(data, n_resamples=min(n_resamples, 1000), rng=seed, n_repeats=5)
+                cmp = compare_servqual_servperf(data, n_resamples=min(n_resamples, 1000), rng=seed, n_repeats=5,
+                                                options=options)
             tab = pd.DataFrame([{"model": m, "r2": r.fit["r2"], "adj_r2": r.fit["adj_r2"], "aic": r.fit["aic"], "bic": r.fit["bic"],
                                  "cv_r2": cmp.cv_r2[k]["mean"]} for m, r, k in (("SERVPERF", cmp.servperf, "servperf"),
                                                                                 ("SERVQUAL", cmp.servqual, "servqual"))])

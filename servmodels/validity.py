@@ -126,67 +126,134 @@ def _resample_batches(n: int, n_resamples: int, rng: Any, batch: int = 100):
 
 
 # ----------------------------------------------------------------------------- CFA-based quantities
-def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray], names: list[str],
-                    x0: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    from .confirmatory import _fit_spec, _moments
-
-    spec = _spec_cache(tuple(cols), tuple(tuple(int(i) for i in g) for g in groups), tuple(names))
-    ov = {v: i for i, v in enumerate(spec.ov)}
-    mom = _moments(values[:, [cols.index(v) for v in spec.ov]], "normal")
-    fitted = _fit_spec(spec, [mom], "normal") if x0 is None else _refit(spec, mom, x0)
-    mats = fitted.groups[0].build(fitted.x)
-    sigma, _, aux = fitted.groups[0].implied(mats)
-    L, Psi, S = mats["L"], mats["P"], mom.cov
-    k = len(groups)
-    omega = np.empty(k)
-    cr = np.empty(k)
-    ave = np.empty(k)
+def _quantities(L: np.ndarray, Psi: np.ndarray, sigma: np.ndarray, S: np.ndarray, idx: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """omega (semTools compRelSEM, obs.var = TRUE), CR (Fornell-Larcker, standardized
+    loadings), AVE (semTools AVE) and factor correlations from one fitted model;
+    ``idx[f]`` are the rows of factor f's indicators in L, S and sigma."""
+    k = len(idx)
+    omega, cr, ave = np.empty(k), np.empty(k), np.empty(k)
     for f in range(k):
-        idx = np.array([ov[cols[i]] for i in groups[f]])
-        lam = L[idx, f]
+        ii = idx[f]
+        lam = L[ii, f]
         psi = Psi[f, f]
-        omega[f] = lam.sum() ** 2 * psi / S[np.ix_(idx, idx)].sum()
-        ave[f] = (lam**2).sum() * psi / np.trace(S[np.ix_(idx, idx)])
-        std = lam * np.sqrt(psi) / np.sqrt(np.diag(sigma)[idx])
+        omega[f] = lam.sum() ** 2 * psi / S[np.ix_(ii, ii)].sum()
+        ave[f] = (lam**2).sum() * psi / np.trace(S[np.ix_(ii, ii)])
+        std = lam * np.sqrt(psi) / np.sqrt(np.diag(sigma)[ii])
         cr[f] = std.sum() ** 2 / (std.sum() ** 2 + (1 - std**2).sum())
     d = np.sqrt(np.diag(Psi))
-    phi = Psi / np.outer(d, d)
-    return {"omega": omega, "composite_reliability": cr, "ave": ave, "factor_cor": phi}, fitted.x
+    return {"omega": omega, "composite_reliability": cr, "ave": ave, "factor_cor": Psi / np.outer(d, d)}
+
+
+def _model_text(cols: list[str], groups: list[np.ndarray], names: list[str]) -> str:
+    return "\n".join(f"{d} =~ " + " + ".join(cols[i] for i in g) for d, g in zip(names, groups))
+
+
+def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray], names: list[str],
+                    x0: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Fast ML path (complete data): ML and MLR share their estimates, so their omega/CR/AVE
+    are the same; bootstrap resamples are refitted by Newton steps from the full-sample optimum."""
+    from .sem.estimator import SampleData
+    from .sem.ml import ML
+    from .sem.options import SEMOptions
+
+    spec = _spec_cache(tuple(cols), tuple(tuple(int(i) for i in g) for g in groups), tuple(names))
+    est = ML(SEMOptions())
+    est.prepare(spec, SampleData(blocks=[values[:, [cols.index(v) for v in spec.ov]]]))
+    if x0 is None:
+        est.check_identified()
+        x, _, _, _ = est.optimize(est.start())
+    else:
+        x = _refit(est, x0)
+    M = est.groups[0]
+    mats = M.build(x)
+    sigma, _, _ = M.implied(mats)
+    ov = {v: i for i, v in enumerate(spec.ov)}
+    idx = [np.array([ov[cols[i]] for i in g]) for g in groups]
+    return _quantities(mats["L"], mats["P"], sigma, est.moments[0].cov, idx), x
+
+
+def _cfa_quantities_result(res: Any, cols: list[str], groups: list[np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
+    """The same quantities from a fitted CFAResult (any estimator and missing-data method)."""
+    pe = res.parameters
+    ov = list(res.sample_cov[0].index)
+    pos = {v: i for i, v in enumerate(ov)}
+    fi = {d: f for f, d in enumerate(names)}
+    L = np.zeros((len(ov), len(names)))
+    Psi = np.zeros((len(names), len(names)))
+    for r in pe.itertuples(index=False):
+        if r.op == "=~" and r.lhs in fi:
+            L[pos[r.rhs], fi[r.lhs]] = r.estimate
+        elif r.op == "~~" and r.lhs in fi and r.rhs in fi:
+            Psi[fi[r.lhs], fi[r.rhs]] = Psi[fi[r.rhs], fi[r.lhs]] = r.estimate
+    idx = [np.array([pos[cols[i]] for i in g]) for g in groups]
+    return _quantities(L, Psi, res.implied_cov[0].to_numpy(), res.sample_cov[0].to_numpy(), idx)
 
 
 @functools.lru_cache(maxsize=8)
 def _spec_cache(cols: tuple[str, ...], groups: tuple[tuple[int, ...], ...], names: tuple[str, ...]):
-    from ._cfa_model import build_spec
+    from .sem.specification import build_spec
 
-    return build_spec("\n".join(f"{d} =~ " + " + ".join(cols[i] for i in g) for d, g in zip(names, groups)))
+    return build_spec(_model_text(list(cols), [np.array(g) for g in groups], list(names)))
 
 
-def _refit(spec, mom, x0):
+def _refit(est: Any, x0: np.ndarray) -> np.ndarray:
     """Newton steps on the exact Hessian from a nearby optimum (bootstrap resamples), with
     Fisher scoring as the fallback when a step does not decrease F."""
-    from ._cfa_engine import _observed_hessian, evaluate, fisher_scoring
-    from ._cfa_model import Matrices
-    from .confirmatory import _Fitted
+    from .sem.ml import _observed_hessian, fisher_scoring
 
-    groups = [Matrices(spec, 0)]
+    spec, groups, moms = est.spec, est.groups, est.moments
     x = x0.copy()
-    ev = evaluate(spec, groups, [mom], x, info=False)
-    for it in range(1, 30):
-        H = _observed_hessian(spec, groups, [mom], ev) if np.isfinite(ev.F) else None
+    ev = est.evaluate(x, info=False)
+    for _ in range(1, 30):
+        H = _observed_hessian(spec, groups, moms, ev) if np.isfinite(ev.F) else None
         if H is None:
             break
         step = np.linalg.solve(H, ev.grad)
         xn = x - step
-        evn = evaluate(spec, groups, [mom], xn, info=False)
+        evn = est.evaluate(xn, info=False)
         if not np.isfinite(evn.F) or evn.F > ev.F + 1e-12 * max(1.0, abs(ev.F)):
             break
         x, ev = xn, evn
         # Newton converges quadratically: a step below 1e-7 leaves an error far below 1e-10,
         # negligible against resampling variability
         if float(np.max(np.abs(step))) < 1e-7:
-            return _Fitted(spec, groups, [mom], x, it, True, "converged", "normal")
-    x, it, ok, msg = fisher_scoring(spec, groups, [mom], x, max_iter=200, tol=1e-9)
-    return _Fitted(spec, groups, [mom], x, it, ok, msg, "normal")
+            return x
+    x, _, _, _ = fisher_scoring(spec, groups, moms, x, max_iter=200, tol=1e-9)
+    return x
+
+
+def _em_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Saturated mean and covariance (divisor n) under missing data, by EM (lavaan missing = "ml")."""
+    from .sem.fiml import em_saturated, make_group
+
+    mu, sigma, _, _ = em_saturated(make_group(x))
+    return mu, sigma
+
+
+def _corr(cov: np.ndarray) -> np.ndarray:
+    d = np.sqrt(np.diag(cov))
+    return cov / np.outer(d, d)
+
+
+def _alpha_cov(C: np.ndarray) -> float:
+    """Cronbach's alpha from a covariance matrix: k/(k-1) (1 - tr C / 1'C1)."""
+    k = C.shape[0]
+    return float(k / (k - 1) * (1 - np.trace(C) / C.sum()))
+
+
+def _kmo_bartlett_corr(R: np.ndarray, n: int) -> tuple[float, np.ndarray, dict[str, float]]:
+    """KMO and Bartlett's test from a correlation matrix (the EM correlations under FIML)."""
+    Ri = np.linalg.inv(R)
+    d = np.sqrt(np.diag(Ri))
+    Q = -Ri / np.outer(d, d)
+    off = ~np.eye(len(R), dtype=bool)
+    r2 = np.where(off, R**2, 0.0)
+    q2 = np.where(off, Q**2, 0.0)
+    p = R.shape[0]
+    chisq = -(n - 1 - (2 * p + 5) / 6) * np.linalg.slogdet(R)[1]
+    df = p * (p - 1) / 2
+    return (float(r2.sum() / (r2.sum() + q2.sum())), r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0)),
+            {"chisq": float(chisq), "df": float(df), "p_value": chi2_sf(chisq, df)})
 
 
 # ----------------------------------------------------------------------------- results
@@ -268,7 +335,7 @@ class ValidityResult:
 
 
 def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rng: int | np.random.Generator | None = None,
-             confidence_level: float = 0.95, bootstrap_cfa: bool = True) -> ValidityResult:
+             confidence_level: float = 0.95, bootstrap_cfa: bool = True, options: Any = None) -> ValidityResult:
     """Reliability and validity of an instrument's dimensions in one call.
 
     Parameters
@@ -282,8 +349,17 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     rng : int or numpy.random.Generator
         Seed; the same seed gives the same intervals.
     confidence_level : float
+        Level of the bootstrap intervals.
     bootstrap_cfa : bool
         Also bootstrap omega, CR and AVE (one CFA refit per resample, warm-started).
+    options : SEMOptions, optional
+        Options of the CFA behind omega, CR and AVE (the same object ``cfa`` takes).
+        ``missing="listwise"`` (default) uses complete respondents for every statistic
+        and counts the others in ``n_dropped``; ``missing="fiml"`` uses every answer:
+        the CFA by FIML, and alpha, HTMT, KMO and Bartlett from the EM estimate of the
+        covariance matrix (as semTools ``htmt(..., missing = "ml")``).  ML and MLR
+        give the same estimates, hence the same omega/CR/AVE.  WLSMV is not
+        implemented here (see :func:`servmodels.ordinal_reliability`).
 
     Returns
     -------
@@ -296,23 +372,54 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     >>> list(res.dimensions.columns[:4])
     ['alpha', 'omega', 'composite_reliability', 'ave']
     """
-    data.require_complete("validity")
+    from ._exceptions import ParameterError
+    from .sem.options import resolve_options
+
+    opts = resolve_options(options)
+    if opts.estimator == "WLSMV":
+        raise ParameterError("validity with estimator='WLSMV' is not implemented; ordinal alpha and omega per "
+                             "dimension are in ordinal_reliability()")
     inst = data.instrument
     x = data.item_scores(scores).astype(np.float64)
     cols = list(data.item_columns(scores))
     pos = {item: j for j, item in enumerate(inst.items)}
     names = list(inst.dimension_names)
     groups = [np.array([pos[i] for i in inst.dimensions[d]]) for d in names]
-    n = data.n_respondents
+    n_dropped = data.n_dropped
+    fiml = opts.missing == "fiml"
+    incomplete = np.isnan(x).any(axis=1)
+    if fiml:
+        keep = ~np.isnan(x).all(axis=1)
+    else:
+        keep = ~incomplete
+    if not keep.all():
+        n_dropped += int((~keep).sum())
+        x = x[keep]
+    if data.has_missing and not fiml and all(s in data.responses for s in ("E", "P")):
+        data = data.take(np.flatnonzero(keep))
+    n = x.shape[0]
+    fiml = fiml and bool(np.isnan(x).any())  # complete data: FIML equals ML
+    model = _model_text(cols, groups, names)
 
     def stats_of(xs: np.ndarray, x0: np.ndarray | None, cfa_too: bool) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        R = np.corrcoef(xs, rowvar=False)
-        out = {"alpha": np.array([_alpha_result(xs[:, g], confidence_level).alpha for g in groups]),
-               "htmt": htmt(R, groups)}
+        if fiml:
+            _, C = _em_moments(xs)
+            R = _corr(C)
+            out = {"alpha": np.array([_alpha_cov(C[np.ix_(g, g)]) for g in groups]), "htmt": htmt(R, groups)}
+        else:
+            R = np.corrcoef(xs, rowvar=False)
+            out = {"alpha": np.array([_alpha_result(xs[:, g], confidence_level).alpha for g in groups]),
+                   "htmt": htmt(R, groups)}
         xn = None
         if cfa_too:
-            q, xn = _cfa_quantities(xs, cols, groups, names, x0)
-            out.update(q)
+            if fiml:
+                from .sem.api import cfa
+
+                out.update(_cfa_quantities_result(cfa(pd.DataFrame(xs, columns=cols), model, options=opts.replace(estimator="ML")),
+                                                  cols, groups, names))
+            else:
+                q, xn = _cfa_quantities(xs, cols, groups, names, x0)
+                out.update(q)
         return out, xn
 
     issued: list[str] = []
@@ -351,13 +458,18 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
                 hi_ht = pd.DataFrame(hi, index=names, columns=names)
             else:
                 dims[f"{k}_ci_low"], dims[f"{k}_ci_high"] = lo, hi
-    diff = _difference_table(data, names, groups) if all(s in data.responses for s in ("E", "P")) else None
-    k_overall, k_items = kmo(x)
+    complete_ep = all(s in data.responses for s in ("E", "P")) and not data.has_missing
+    diff = _difference_table(data, names, groups) if complete_ep else None
+    if fiml:
+        k_overall, k_items, bart = _kmo_bartlett_corr(_corr(_em_moments(x)[1]), n)
+    else:
+        k_overall, k_items = kmo(x)
+        bart = bartlett(x)
     return ValidityResult(
         scores=scores, dimensions=dims, htmt=ht, htmt_ci_low=lo_ht, htmt_ci_high=hi_ht,
         fornell_larcker=pd.DataFrame(fl, index=names, columns=names), difference_scores=diff,
-        kmo=k_overall, kmo_items=pd.Series(k_items, index=cols), bartlett=bartlett(x),
-        n_respondents=n, n_dropped=data.n_dropped, n_resamples=int(n_resamples),
+        kmo=k_overall, kmo_items=pd.Series(k_items, index=cols), bartlett=bart,
+        n_respondents=n, n_dropped=n_dropped, n_resamples=int(n_resamples),
         confidence_level=confidence_level, warnings=data.warnings + tuple(issued),
     )
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 import servmodels as sm
-from servmodels.confirmatory import cfa, ep_structure_test, instrument_model, measurement_invariance
+from servmodels.sem import cfa, ep_structure_test, instrument_model, measurement_invariance
 
 REF = json.loads((Path(__file__).parent / "reference" / "lavaan_cfa.json").read_text())
 DATA = Path(__file__).parent / "reference" / "data"
@@ -92,7 +92,7 @@ def test_parameters_match_lavaan(fits, name):
     assert len(res.parameters) == len(ref)
     for row in ref:
         ours = match(res.parameters, row)
-        assert ours["est"] == pytest.approx(row["est"], rel=5e-5, abs=1e-6), row
+        assert ours["estimate"] == pytest.approx(row["est"], rel=5e-5, abs=1e-6), row
         assert ours["se"] == pytest.approx(row["se"], rel=1e-4, abs=1e-8), row
         assert ours["std_lv"] == pytest.approx(row["std.lv"], rel=1e-4, abs=1e-6), row
         assert ours["std_all"] == pytest.approx(row["std.all"], rel=1e-4, abs=1e-6), row
@@ -154,14 +154,14 @@ def test_invariance_by_school_matches_lavaan_and_published():
         check_fit(res.fit, ref["fit"])
         for row in ref["parameters"]:
             ours = match(res.parameters, row, group=res.groups[int(row["group"]) - 1])
-            assert ours["est"] == pytest.approx(row["est"], rel=5e-5, abs=1e-6)
+            assert ours["estimate"] == pytest.approx(row["est"], rel=5e-5, abs=1e-6)
             assert ours["se"] == pytest.approx(row["se"], rel=1e-4, abs=1e-8)
         if lev in published:
             assert (round(res.fit["chisq"], 3), res.fit["df"]) == published[lev]
     t = inv.table.set_index("model")
     assert t.loc["metric", "chisq_diff"] == pytest.approx(124.043544179993 - 115.851343875559, rel=1e-6)
     assert t.loc["metric", "df_diff"] == 6
-    assert list(inv.to_dict()[0]) [:3] == ["model", "chisq", "df"]
+    assert list(inv.to_dict()["steps"][0])[:3] == ["model", "chisq", "df"]
 
 
 def test_ep_structure_matches_lavaan_anova():
@@ -220,7 +220,7 @@ def test_heywood_case_is_warned_and_recorded():
     S = pd.DataFrame([[1, 0.8, 0.8], [0.8, 1, 0.5], [0.8, 0.5, 1]], index=list("abc"), columns=list("abc"))
     with pytest.warns(sm.ServmodelsWarning, match="Heywood"):
         res = cfa(model="f =~ a + b + c", sample_cov=S, n_obs=200)
-    theta_a = match(res.parameters, {"lhs": "a", "op": "~~", "rhs": "a"})["est"]
+    theta_a = match(res.parameters, {"lhs": "a", "op": "~~", "rhs": "a"})["estimate"]
     assert theta_a == pytest.approx((1 - 0.8 * 0.8 / 0.5) * 199 / 200, rel=1e-8)
     assert any("negative residual variance of a" in w for w in res.warnings)
 
@@ -229,9 +229,11 @@ def test_missing_values_and_bad_columns():
     df = HS.copy()
     df.loc[[3, 8], "x2"] = np.nan
     with pytest.raises(sm.ValidationError, match=r"column 'x2'.*rows 4, 9"):
-        cfa(df, REF["cases"]["hs"]["model"])
-    res = cfa(df, REF["cases"]["hs"]["model"], nan_policy="omit")
-    assert res.n_respondents == 299 and res.n_dropped == 2
+        cfa(df, REF["cases"]["hs"]["model"], nan_policy="raise")
+    # the default, as lavaan: listwise deletion, counted and listed
+    res = cfa(df, REF["cases"]["hs"]["model"])
+    assert res.n_respondents == 299 and res.n_dropped == 2 and res.dropped_rows == (4, 9)
+    assert cfa(df, REF["cases"]["hs"]["model"], nan_policy="omit").fit["chisq"] == res.fit["chisq"]
     df["x3"] = df["x3"].astype(object)
     df.loc[5, "x3"] = "n/a"
     with pytest.raises(sm.ValidationError, match="column 'x3'.*row 6"):
@@ -242,7 +244,7 @@ def test_result_serialises():
     res = cfa(HS, REF["cases"]["hs"]["model"])
     doc = json.loads(json.dumps(res.to_dict(), allow_nan=False))
     assert {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr", "aic", "bic", "loglik", "npar"} <= set(doc["fit"])
-    assert {"lhs", "op", "rhs", "est", "se", "std_all"} <= set(doc["parameters"][0])
+    assert {"lhs", "op", "rhs", "estimate", "se", "z", "p_value", "ci_low", "ci_high", "std_all"} <= set(doc["parameters"][0])
     assert "chi2(24)" in res.summary()
 
 
@@ -253,7 +255,7 @@ def test_ml_is_scale_invariant():
     scaled = HS.assign(x2=HS["x2"] * 10.0, x5=HS["x5"] / 4.0)
     res = cfa(scaled, model)
     assert res.fit["chisq"] == pytest.approx(base.fit["chisq"], rel=1e-9)
-    lam = lambda r, v: match(r.parameters, {"lhs": "visual" if v == "x2" else "textual", "op": "=~", "rhs": v})["est"]  # noqa: E731
+    lam = lambda r, v: match(r.parameters, {"lhs": "visual" if v == "x2" else "textual", "op": "=~", "rhs": v})["estimate"]  # noqa: E731
     assert lam(res, "x2") == pytest.approx(10.0 * lam(base, "x2"), rel=1e-7)
     assert lam(res, "x5") == pytest.approx(lam(base, "x5") / 4.0, rel=1e-7)
     np.testing.assert_allclose(res.parameters["std_all"], base.parameters["std_all"], rtol=1e-7, atol=1e-10)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from servmodels.confirmatory import cfa
+from servmodels.sem import cfa
 
 REF = json.loads((Path(__file__).parent / "reference" / "lavaan_robust.json").read_text())
 DATA = Path(__file__).parent / "reference" / "data"
@@ -40,7 +40,7 @@ def check(res, ref, keys, rtol=1e-4):
         assert res.fit[MAP[k]] == pytest.approx(ref["fit"][k], rel=rtol, abs=1e-10), k
     for row in ref["parameters"]:
         ours = match(res.parameters, row)
-        assert ours["est"] == pytest.approx(row["est"], rel=5e-5, abs=1e-6), row
+        assert ours["estimate"] == pytest.approx(row["est"], rel=5e-5, abs=1e-6), row
         assert ours["se"] == pytest.approx(row["se"], rel=1e-4, abs=1e-8), row
         assert ours["std_all"] == pytest.approx(row["std.all"], rel=1e-4, abs=1e-6), row
 
@@ -125,7 +125,7 @@ def test_wlsmv_matches_lavaan():
     assert len(rows) == len(res.parameters)
     for row in rows:
         ours = match(res.parameters, row)
-        assert ours["est"] == pytest.approx(row["est"], rel=1e-5, abs=1e-6), row
+        assert ours["estimate"] == pytest.approx(row["est"], rel=1e-5, abs=1e-6), row
         assert ours["se"] == pytest.approx(row["se"], rel=1e-4, abs=1e-8), row
         assert ours["std_all"] == pytest.approx(row["std.all"], rel=1e-5, abs=1e-6), row
 

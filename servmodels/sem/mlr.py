@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cfa_engine import evaluate
+from .estimator import register
+from .fit_measures import TestStatistic
+from .ml import ML, Evaluation, _observed_hessian, evaluate, invert_information
 
-__all__ = ["observed_information", "mlr_statistics"]
+__all__ = ["MLR", "observed_information", "mlr_statistics"]
 
 
 def _gamma(M: np.ndarray, tri: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -57,15 +59,13 @@ def observed_information(fitted, ev) -> np.ndarray:
     Exact analytic Hessian where available (no B matrix and zero mean residuals),
     otherwise central differences of the analytic gradient.
     """
-    from ._cfa_engine import _observed_hessian
-
     spec = fitted.spec
     mean_resid = max((float(np.abs(m.mean - e["mu"]).max()) for m, e in zip(fitted.moments, ev.per_group)), default=0.0)
     H = None
     if not spec.meanstructure or mean_resid < 1e-8:
         H = _observed_hessian(spec, fitted.groups, fitted.moments, ev)
     if H is None:
-        from ._cfa_fiml import numeric_hessian
+        from .fiml import numeric_hessian
 
         H = numeric_hessian(lambda z: evaluate(spec, fitted.groups, fitted.moments, z, info=False).grad, fitted.x)
     return 0.5 * H
@@ -87,7 +87,7 @@ def mlr_statistics(fitted, ev, E: np.ndarray, df: float, baseline: bool = True) 
     N = sum(m.n for m in fitted.moments)
     means = spec.meanstructure
     tri = np.tril_indices(spec.p)
-    Einv = np.linalg.inv(E)
+    Einv = np.linalg.inv(E)  # callers check that E is invertible
     B0 = np.zeros_like(E)
     trace = 0.0
     trace_b = 0.0
@@ -130,3 +130,31 @@ def _baseline_trace_h0(Y: np.ndarray, means: bool) -> float:
     # 1/s_k for means (the Hessian is diagonal there)
     E = np.diag(np.concatenate([1.0 / s, 0.5 / s**2]) if means else 0.5 / s**2)
     return float(np.trace(np.linalg.solve(E, B0)))
+
+
+@register("MLR", "listwise")
+class MLR(ML):
+    """ML estimates with Huber-White standard errors and the Yuan-Bentler (Mplus) scaled
+    test (lavaan ``estimator = "MLR"``)."""
+
+    needs_raw = True
+
+    def vcov(self, ev: Evaluation) -> tuple[np.ndarray, bool]:
+        self._robust = None
+        E = observed_information(self, ev)
+        q = self.spec.n_free
+        _, ok = invert_information(E, 1.0, q)
+        if not ok:
+            return np.full((q, q), np.nan), False
+        self._robust = mlr_statistics(self, ev, E, self.n_moments() - q)
+        return np.asarray(self._robust["vcov"]), True
+
+    def test(self, ev: Evaluation) -> tuple[TestStatistic, dict[str, float | None]]:
+        t, lik = super().test(ev)
+        rob = self._robust
+        if rob is None:  # singular information: no scaling factor
+            return t, lik
+        t = TestStatistic(t.chisq, t.df, t.baseline_chisq, t.baseline_df, t.n_test, t.n_groups, kind="yuan_bentler",
+                          scaling_factor=float(rob["scaling_factor"]),  # type: ignore[arg-type]
+                          baseline_scaling_factor=float(rob["baseline_scaling_factor"]))  # type: ignore[arg-type]
+        return t, lik

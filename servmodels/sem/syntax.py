@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._exceptions import ModelSpecificationError
+from .._exceptions import ModelSpecificationError
 
 __all__ = ["Term", "Statement", "parse_model"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._exceptions import ModelSpecificationError
-from ._syntax import Statement, parse_model
+from .._exceptions import ModelSpecificationError
+from .syntax import Statement, parse_model
 
 GROUP_EQUAL_TYPES = (
     "loadings", "intercepts", "residuals", "residual.covariances",

@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cfa_model import Matrices, ModelSpec
-from ._exceptions import ServmodelsError
-from .polychoric import PolychoricResult
+from typing import Any
+
+from .._exceptions import ParameterError
+from ..polychoric import PolychoricResult
+from .estimator import Estimator, SampleData, register
+from .fit_measures import TestStatistic
+from .ml import Evaluation, GroupMoments, plain_per_group
+from .specification import Matrices, ModelSpec
 
 
 def prepare_spec(spec: ModelSpec) -> ModelSpec:
     """Residual variances of the latent responses become derived (not free)."""
     if spec.n_groups != 1:
-        raise ServmodelsError("estimator='WLSMV' supports single-group models only (for now)")
+        raise ParameterError("estimator='WLSMV' supports single-group models only (for now)")
     index: dict[int, int] = {}
     for r in spec.rows:
         if r.mat == "T" and r.r == r.c:
@@ -115,3 +120,82 @@ def dwls_statistics(spec: ModelSpec, pc: PolychoricResult, fit: dict) -> dict:
     bb = P - ab * tr1b
     return {"vcov_full": vcov, "chisq": chisq, "df": float(df), "a": a, "b": b,
             "chisq_b": chisq_b, "df_b": float(P), "ab": ab, "bb": bb}
+
+
+@register("WLSMV", "listwise")
+class WLSMV(Estimator):
+    """DWLS on polychoric correlations, robust SEs, scaled-and-shifted test (lavaan
+    ``ordered = TRUE, estimator = "WLSMV"``, delta parameterization)."""
+
+    needs_raw = True
+    multigroup = False
+
+    def prepare(self, spec: ModelSpec, sample: SampleData) -> None:
+        from ..polychoric import polychoric
+        import pandas as pd
+
+        assert sample.blocks is not None
+        self.spec = prepare_spec(spec)
+        self.pc = polychoric(pd.DataFrame(sample.blocks[0], columns=spec.ov))
+        R = self.pc.correlation.loc[spec.ov, spec.ov].to_numpy()
+        sign, logdet = np.linalg.slogdet(R)
+        self.moments = [GroupMoments(cov=R, mean=np.zeros(spec.p), n=self.pc.n_obs, logdet=float(logdet))]
+        self.groups = [Matrices(self.spec, 0)]
+
+    def n_moments(self) -> int:
+        p = self.spec.p
+        return p * (p - 1) // 2
+
+    def optimize(self, x0: np.ndarray) -> tuple[np.ndarray, int, bool, str]:
+        self._fit = fit_dwls(self.spec, self.pc, x0)
+        ok = bool(self._fit["converged"])
+        return self._fit["x"], int(self._fit["iterations"]), ok, "converged" if ok else "no convergence"
+
+    def model_evaluation(self) -> Evaluation:
+        fit = self._fit
+        resid_var = 1.0 - (np.diag(fit["sigma"]) - np.diag(fit["mats"]["T"]))
+        for r in self.spec.rows:
+            if r.kind == "delta_residual":
+                r.value = float(resid_var[r.r])
+        self._stats = dwls_statistics(self.spec, self.pc, fit)
+        F = float(fit["w"] @ (fit["r"] - fit["rho"]) ** 2)
+        return Evaluation(F, None, None, plain_per_group(self.groups, self.x))
+
+    def vcov(self, ev: Evaluation) -> tuple[np.ndarray, bool]:
+        vc = self._stats["vcov_full"]
+        n_th = self._fit["n_th"]
+        return vc[n_th:, n_th:], bool(np.all(np.isfinite(vc)))
+
+    def test(self, ev: Evaluation) -> tuple[TestStatistic, dict[str, float | None]]:
+        st = self._stats
+        t = TestStatistic(chisq=st["chisq"], df=st["df"], baseline_chisq=st["chisq_b"], baseline_df=st["df_b"],
+                          n_test=self.pc.n_obs - 1,  # lavaan: N - G for least-squares estimators
+                          n_groups=1, kind="scaled_shifted", scaling_factor=1.0 / st["a"], shift=st["b"],
+                          baseline_scaling_factor=1.0 / st["ab"], baseline_shift=st["bb"])
+        return t, {}
+
+    def srmr(self, ev: Evaluation) -> float:
+        # SRMR on the correlation residuals; the unit diagonal counts in the denominator (lavaan)
+        resid = self._fit["r"] - self._fit["rho"]
+        p = self.spec.p
+        return float(np.sqrt((resid @ resid) / (p * (p + 1) / 2)))
+
+    def n_extra(self) -> int:
+        return int(self._fit["n_th"])
+
+    def reports_fmin(self) -> bool:
+        return False
+
+    def extra_rows(self) -> list[dict[str, Any]]:
+        """Thresholds with their robust standard errors."""
+        se_th = np.sqrt(np.clip(np.diag(self._stats["vcov_full"])[: self._fit["n_th"]], 0, None))
+        out, k = [], 0
+        for v in self.spec.ov:
+            for t_i, tau in enumerate(self.pc.thresholds[v]):
+                out.append({"lhs": v, "op": "|", "rhs": f"t{t_i + 1}", "estimate": float(tau), "se": float(se_th[k]),
+                            "std_lv": float(tau), "std_all": float(tau)})
+                k += 1
+        return out
+
+    def notes(self) -> dict[str, Any]:
+        return {"polychoric": self.pc}

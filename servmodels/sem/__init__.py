@@ -1,0 +1,52 @@
+"""Structural equation engine: confirmatory factor analysis with lavaan's conventions.
+
+Laid out one concern per module, as lavaan splits its R code:
+
+=================  ==========================================================
+``syntax``         lavaan model syntax -> statements (``lavParseModelString``)
+``specification``  parameter table and model matrices (``lavParTable``)
+``start``          starting values (``lav_start``)
+``options``        :class:`SEMOptions`, the one options object
+``estimator``      the estimator interface and its registry
+``ml``             normal-theory ML: objective, gradient, information, test
+``mlr``            robust ML: sandwich SEs, Yuan-Bentler scaled test
+``fiml``           full-information ML for missing answers
+``wlsmv``          DWLS on polychoric correlations for ordinal items
+``fit_measures``   one function for every chi-square based index
+``standardize``    std.lv / std.all solutions
+``residuals``      raw, normalized, standardized, correlation residuals
+``modification``   modification indices and EPCs
+``result``         :class:`CFAResult`, built the same way for every estimator
+``api``            :func:`cfa` and :func:`instrument_model`
+``invariance``     :func:`measurement_invariance`, :func:`ep_structure_test`
+=================  ==========================================================
+
+An estimator is looked up by ``(estimator, missing)`` in the registry
+(:func:`registered` lists them); adding one is one module with a registered
+subclass of :class:`Estimator`.
+"""
+
+from . import fiml, ml, mlr, wlsmv  # noqa: F401  (importing registers the estimators)
+from .api import cfa, instrument_model
+from .estimator import Estimator, get_estimator, register, registered
+from .fit_measures import TestStatistic, fit_measures
+from .invariance import INVARIANCE_LEVELS, InvarianceResult, ep_structure_test, measurement_invariance
+from .options import SEMOptions
+from .result import CFAResult
+
+__all__ = [
+    "cfa",
+    "instrument_model",
+    "measurement_invariance",
+    "ep_structure_test",
+    "SEMOptions",
+    "CFAResult",
+    "InvarianceResult",
+    "INVARIANCE_LEVELS",
+    "fit_measures",
+    "TestStatistic",
+    "Estimator",
+    "register",
+    "registered",
+    "get_estimator",
+]
