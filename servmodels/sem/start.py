@@ -34,7 +34,8 @@ def start_values(spec: ModelSpec, moments: list[GroupMoments]) -> np.ndarray:
             marker = next((k for k, r in enumerate(ind) if r.value not in (None, 0.0)), None)
             ref = marker if marker is not None else 0
             v = v * (1 if v[ref] >= 0 else -1)
-            v = np.clip(v, 0.05, 0.95) if len(idx) > 1 else np.array([0.7])
+            # keep the sign: reverse-keyed items load negatively (clipping to > 0 starts in a wrong basin)
+            v = np.sign(v) * np.clip(np.abs(v), 0.05, 0.95) if len(idx) > 1 else np.array([0.7])
             lam = v * sd[idx]
             if marker is not None:
                 fixed = ind[marker].value
