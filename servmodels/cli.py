@@ -520,6 +520,16 @@ _COMMANDS = {
 }
 
 
+def _cli_message(exc: ServmodelsError, args: argparse.Namespace) -> str:
+    """One line; a ParameterError names the flag (``--n-resamples``) instead of the keyword."""
+    msg = " ".join(str(exc).split())
+    if isinstance(exc, ParameterError):
+        word = msg.split(" ", 1)[0].rstrip(":")
+        if word in vars(args) and word.isidentifier():
+            msg = "--" + word.replace("_", "-") + msg[len(word):]
+    return msg
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``servmodels`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -533,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stderr.write(f"servmodels: warning: {w.message}\n")
         return EXIT_OK
     except ServmodelsError as exc:
-        sys.stderr.write(f"servmodels: error: {' '.join(str(exc).split())}\n")
+        sys.stderr.write(f"servmodels: error: {_cli_message(exc, args)}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("servmodels: interrupted\n")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._distributions import norm_sf, t_ppf, t_sf
-from ._exceptions import NumericalError, ParameterError, ValidationError, Problem
+from ._exceptions import NumericalError, ParameterError, Problem, ValidationError
 from ._numerics import singular_cause
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
 from ._results import Result, jsonable, text_table

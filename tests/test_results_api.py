@@ -272,3 +272,16 @@ def test_root_error_class_is_never_raised():
             if (rel, func) not in CFA_FUNCTIONS_PENDING:
                 offenders.append(f"{rel}:{line} ({func})")
     assert not offenders, "raise a ServmodelsError subclass instead: " + ", ".join(offenders)
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_cli_relative_importance_uses_standard_names_and_bad_arguments_exit_2(capsys):
+    from servmodels.cli import main
+
+    path = str(sm.example_path())
+    assert main(["regress", path, "--outcome", "satisfaction", "--importance-ci", "20", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"coef", "se", "se_classical", "coefficients"} <= set(doc)  # documented keys kept
+    assert {"dimension", "estimate", "share", "ci_low", "ci_high", "rank"} == set(doc["relative_importance"][0])
+    assert main(["bootstrap", path, "--n-resamples", "1"]) == 2
+    assert "--n-resamples must be >= 2" in capsys.readouterr().err
