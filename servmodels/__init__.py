@@ -12,12 +12,15 @@ from ._exceptions import (
     InstrumentError,
     ModelSpecificationError,
     NegativeReliabilityWarning,
+    NumericalError,
+    ParameterError,
     Problem,
     ServmodelsError,
     ServmodelsWarning,
     SmallSampleWarning,
     ValidationError,
 )
+from ._results import Result
 from ._validation import validate_survey
 from .bootstrap import BootstrapResult, adjust_pvalues, bootstrap, gap_bootstrap
 from .sem import CFAResult, InvarianceResult, SEMOptions, cfa, ep_structure_test, instrument_model, measurement_invariance
@@ -28,7 +31,14 @@ from .instrument import Instrument, get_instrument, list_instruments
 from .io import read_survey, read_table
 from .ipa import IPAResult, ipa
 from .polychoric import PolychoricResult, polychoric
-from .regression import ComparisonResult, RegressionResult, compare_servqual_servperf, regress, relative_importance
+from .regression import (
+    ComparisonResult,
+    RegressionResult,
+    RelativeImportanceResult,
+    compare_servqual_servperf,
+    regress,
+    relative_importance,
+)
 from .reliability import (
     AlphaResult,
     ItemAnalysisResult,
@@ -38,7 +48,7 @@ from .reliability import (
     item_analysis,
     ordinal_reliability,
 )
-from .scoring import ScoreResult, score, score_summary
+from .scoring import ScoreMoments, ScoreResult, score, score_summary
 from .simulate import simulate_servqual
 from .validity import EFAResult, ValidityResult, efa, validity
 
@@ -77,7 +87,10 @@ __all__ = [
     "ep_structure_test",
     "instrument_model",
     # results
+    "Result",
     "ScoreResult",
+    "ScoreMoments",
+    "RelativeImportanceResult",
     "ItemAnalysisResult",
     "AlphaResult",
     "OrdinalReliabilityResult",
@@ -103,6 +116,8 @@ __all__ = [
     "InstrumentError",
     "ModelSpecificationError",
     "ConvergenceError",
+    "ParameterError",
+    "NumericalError",
     "Problem",
     "ServmodelsWarning",
     "ConstantItemWarning",

@@ -18,10 +18,10 @@ from ._exceptions import (
     MAX_ROWS_SHOWN,
     ConstantItemWarning,
     Problem,
-    ServmodelsError,
     SmallSampleWarning,
     ValidationError,
 )
+from ._params import check_choice, check_type
 from .data import SurveyData
 from .instrument import Instrument, get_instrument
 
@@ -232,10 +232,8 @@ def validate_survey(
     ...
     servmodels._exceptions.ValidationError: invalid survey data (1 problem): column 'P2': non-numeric text ('x') at row 2
     """
-    if nan_policy not in _NAN_POLICIES:
-        raise ServmodelsError(f"nan_policy must be one of {_NAN_POLICIES}, got {nan_policy!r}")
-    if not isinstance(frame, pd.DataFrame):
-        raise ServmodelsError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    check_choice("nan_policy", nan_policy, _NAN_POLICIES)
+    check_type("frame", frame, pd.DataFrame, "a pandas DataFrame")
     inst = _resolve_columns(
         get_instrument(instrument),
         scale=scale,

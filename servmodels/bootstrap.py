@@ -28,8 +28,9 @@ import pandas as pd
 from scipy import special
 
 from ._distributions import t_ppf, t_sf
-from ._exceptions import ServmodelsError
-from ._results import jsonable, text_table
+from ._exceptions import ParameterError
+from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng, check_type
+from ._results import Result, jsonable, text_table
 from .data import SurveyData
 
 __all__ = ["BootstrapResult", "gap_bootstrap", "bootstrap", "adjust_pvalues", "resample_counts"]
@@ -45,6 +46,7 @@ def adjust_pvalues(p: np.ndarray, method: Literal["holm", "bh"] = "holm") -> np.
     >>> adjust_pvalues(np.array([0.01, 0.04, 0.03]), "holm").round(4).tolist()
     [0.03, 0.06, 0.06]
     """
+    method = check_choice("method", method, ("holm", "bh"))
     p = np.asarray(p, float)
     out = np.full_like(p, np.nan)
     ok = np.isfinite(p)
@@ -57,8 +59,8 @@ def adjust_pvalues(p: np.ndarray, method: Literal["holm", "bh"] = "holm") -> np.
         adj = np.maximum.accumulate((m - np.arange(m)) * q[order])
     elif method == "bh":
         adj = np.minimum.accumulate((m / np.arange(m, 0, -1)) * q[order][::-1])[::-1]
-    else:
-        raise ServmodelsError(f"p-value adjustment must be 'holm' or 'bh', got {method!r}")
+    else:  # pragma: no cover - checked above
+        raise ParameterError(f"method must be 'holm' or 'bh', got {method!r}")
     res = np.empty(m)
     res[order] = np.minimum(adj, 1.0)
     out[ok] = res
@@ -229,8 +231,8 @@ def _intervals(theta_hat: np.ndarray, reps: np.ndarray, se_reps: np.ndarray, se_
             tstar = (reps - theta_hat) / se_reps
         q_lo, q_hi = _quantiles(np.where(np.isfinite(tstar), tstar, np.nan), np.vstack([lo_p * ones, hi_p * ones]), interpolation)
         lo, hi = theta_hat - q_hi * se_hat, theta_hat - q_lo * se_hat
-    else:
-        raise ServmodelsError(f"method must be percentile, basic, bca or studentized, got {method!r}")
+    else:  # pragma: no cover - the public functions check the method
+        raise ParameterError(f"method must be percentile, basic, bca or studentized, got {method!r}")
     out = {"ci_low": lo, "ci_high": hi, "se": reps.std(axis=0, ddof=1)}
     if null is not None:
         out["p_value"] = _invert(theta_hat, reps, se_reps, se_hat, jack, method, null)
@@ -261,7 +263,7 @@ def _invert(theta_hat, reps, se_reps, se_hat, jack, method, null) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class BootstrapResult:
+class BootstrapResult(Result):
     """Bootstrap intervals for gaps and dimension means (frozen).
 
     ``table`` columns: ``level, name, estimate, se, ci_low, ci_high, p_value, p_adjusted,
@@ -279,6 +281,7 @@ class BootstrapResult:
     n_dropped: int
     design: str
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -287,7 +290,7 @@ class BootstrapResult:
         t = self.table if levels is None else self.table[self.table["level"].isin(levels)]
         return jsonable({"method": self.method, "n_resamples": self.n_resamples, "confidence_level": self.confidence_level,
                          "adjust": self.adjust, "design": self.design, "n_respondents": self.n_respondents,
-                         "n_dropped": self.n_dropped, "gaps": t})
+                         "n_dropped": self.n_dropped, "gaps": t, "warnings": list(self.warnings)})
 
     def summary(self, digits: int = 3) -> str:
         cols = ["level", "name", "estimate", "se", "ci_low", "ci_high", "p_value", "p_adjusted", "t_ci_low", "t_ci_high"]
@@ -317,12 +320,26 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
     >>> round(float(row["estimate"]), 2), bool(row["ci_high"] < 0)
     (-0.44, True)
     """
+    method = check_choice("method", method, ("percentile", "basic", "bca", "studentized"))
+    if indices is None:
+        n_resamples = check_int("n_resamples", n_resamples, low=2)
+    rng = check_rng(rng)
+    confidence_level = check_confidence_level(confidence_level)
+    adjust = check_choice("adjust", adjust, ("holm", "bh"))
+    interpolation = check_choice("interpolation", interpolation, ("linear", "boot"))
+    batch_size = check_int("batch_size", batch_size, low=1, allow_none=True)
+    poisson = check_bool("poisson", poisson)
+    progress = check_bool("progress", progress)
+    if cluster is not None and strata is not None:
+        raise ParameterError("cluster and strata: use one of them, not both")
+    for name, col in (("cluster", cluster), ("strata", strata)):
+        if col is not None:
+            check_type(name, col, str, "a grouping column name")
+            if col not in data.groups.columns:
+                raise ParameterError(f"{name} must be a grouping column read with read_survey(..., groups=[...]); "
+                                     f"got {col!r}, available: {', '.join(map(str, data.groups.columns)) or 'none'}")
     data.require("E", "P")
     data.require_complete("gap_bootstrap")
-    if method not in ("percentile", "basic", "bca", "studentized"):
-        raise ServmodelsError(f"method must be percentile, basic, bca or studentized, got {method!r}")
-    if n_resamples < 2 and indices is None:
-        raise ServmodelsError("n_resamples must be at least 2")
     inst = data.instrument
     # Work with integer sums (exact in float64 below 2**53) and divide by a per-column
     # scale at the end: C @ V is then exact, so replicates - and ties with the estimate -
@@ -344,8 +361,6 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
     n = len(V)
     clusters = data.groups[cluster].to_numpy() if cluster else None
     strat = data.groups[strata].to_numpy() if strata else None
-    if cluster and cluster not in data.groups.columns or strata and strata not in data.groups.columns:
-        raise ServmodelsError("cluster/strata columns must be read as groups (read_survey(..., groups=[...]))")
     reps, se_reps = _linear_replicates(V, n_resamples, rng, batch_size=batch_size, clusters=clusters, strata=strat,
                                        poisson=poisson, indices=indices, progress=progress,
                                        need_se=method == "studentized")
@@ -384,7 +399,8 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
     })
     design = f"cluster bootstrap by {cluster}" if cluster else f"stratified by {strata}" if strata else (
         "Poisson weights" if poisson else "ordinary")
-    return BootstrapResult(table, method, len(reps), confidence_level, adjust, n, data.n_dropped, design)
+    return BootstrapResult(table, method, len(reps), confidence_level, adjust, n, data.n_dropped, design,
+                           warnings=data.warnings)
 
 
 def bootstrap(statistic: Callable[[np.ndarray], np.ndarray | float], data: np.ndarray, *, method: Method = "percentile",
@@ -404,8 +420,11 @@ def bootstrap(statistic: Callable[[np.ndarray], np.ndarray | float], data: np.nd
     >>> bootstrap(lambda r: r[:, 0].mean(), x, n_resamples=200, rng=0)["estimate"].tolist()
     [9.5]
     """
-    if method == "studentized":
-        raise ServmodelsError("the generic bootstrap supports percentile, basic and bca")
+    method = check_choice("method", method, ("percentile", "basic", "bca"))
+    n_resamples = check_int("n_resamples", n_resamples, low=2)
+    confidence_level = check_confidence_level(confidence_level)
+    interpolation = check_choice("interpolation", interpolation, ("linear", "boot"))
+    rng = check_rng(rng)
     X = np.asarray(data)
     n = len(X)
     theta = np.atleast_1d(np.asarray(statistic(X), float))

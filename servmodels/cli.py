@@ -190,7 +190,7 @@ def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ServmodelsError(f"--map expects DEFAULT=ACTUAL, got {pair!r}")
+            raise ParameterError(f"--map expects DEFAULT=ACTUAL, got {pair!r}")
         k, v = pair.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -203,7 +203,7 @@ def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyD
     importance = None
     if getattr(args, "importance", None):
         if len(args.importance) != len(inst.dimension_names):
-            raise ServmodelsError(
+            raise ParameterError(
                 f"--importance needs {len(inst.dimension_names)} columns ({', '.join(inst.dimension_names)}), got {len(args.importance)}"
             )
         importance = dict(zip(inst.dimension_names, args.importance))
@@ -231,12 +231,12 @@ def _parse_weights(text: str | None) -> Any:
     out = {}
     for part in text.split(","):
         if "=" not in part:
-            raise ServmodelsError(f"--weights expects 'importance' or DIM=W,DIM=W,..., got {text!r}")
+            raise ParameterError(f"--weights expects 'importance' or DIM=W,DIM=W,..., got {text!r}")
         k, v = part.split("=", 1)
         try:
             out[k.strip()] = float(v)
         except ValueError:
-            raise ServmodelsError(f"--weights: {v!r} is not a number") from None
+            raise ParameterError(f"--weights: {v!r} is not a number") from None
     return out
 
 
@@ -252,9 +252,9 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         elif ext == ".xlsx":
             frame.to_excel(path, index=False, engine="openpyxl")
         else:
-            raise ServmodelsError(f"--out: unsupported extension {ext or '(none)'}; use .csv, .parquet or .xlsx")
+            raise ParameterError(f"--out: unsupported extension {ext or '(none)'}; use .csv, .parquet or .xlsx")
     except OSError as exc:
-        raise ServmodelsError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        raise DataFileError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     return path
 
 
@@ -301,7 +301,7 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
     from .streaming import dask_score, stream_score
 
     if args.weights or args.importance or args.outcome or args.groups or args.sheet:
-        raise ServmodelsError("--stream/--dask score items only; drop --weights, --importance, --outcome, --group, --sheet")
+        raise ParameterError("--stream/--dask score items only; drop --weights, --importance, --outcome, --group, --sheet")
     inst = get_instrument(args.instrument)
     if args.columns:
         inst = inst.with_columns(column_template=args.columns)
@@ -310,7 +310,7 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
               column_map=_parse_map(args.map) or None, respondent_id=args.respondent_id, nan_policy=args.nan_policy)
     if args.dask:
         if args.out:
-            raise ServmodelsError("--out is not supported with --dask; use --stream")
+            raise ParameterError("--out is not supported with --dask; use --stream")
         res, _ = dask_score(args.file, inst, scheduler=args.dask, **kw)
     else:
         progress = not args.quiet and sys.stderr.isatty()
@@ -379,7 +379,7 @@ def _scores_and_sets(text: str) -> tuple[str, list[str]]:
     if code.lower() in ("gap", "adequacy", "superiority"):
         code = code.lower()
     elif code not in SCORE_SET_NAMES:
-        raise ServmodelsError(f"--scores must be one of P, E, M, D, gap, adequacy, superiority; got {text!r}")
+        raise ParameterError(f"--scores must be one of P, E, M, D, gap, adequacy, superiority; got {text!r}")
     return code, needed
 
 
@@ -416,7 +416,7 @@ def _cmd_efa(args: argparse.Namespace) -> None:
 
 def _need_outcome(args: argparse.Namespace) -> None:
     if not args.outcome and not get_instrument(args.instrument).outcome:
-        raise ServmodelsError("--outcome COL is required (the overall satisfaction column)")
+        raise ParameterError("--outcome COL is required (the overall satisfaction column)")
 
 
 def _cmd_regress(args: argparse.Namespace) -> None:
@@ -431,8 +431,8 @@ def _cmd_regress(args: argparse.Namespace) -> None:
     text = res.summary()
     if args.importance_ci:
         imp = relative_importance(data, scores=args.scores, n_resamples=args.importance_ci, rng=args.seed)
-        payload["relative_importance"] = jsonable(imp.reset_index())
-        text += "\n\nRelative importance (LMG)\n" + text_table(imp.reset_index(), 3)
+        payload["relative_importance"] = jsonable(imp.to_frame())
+        text += "\n\n" + imp.summary()
     _emit(args, payload, text, res.coefficients)
 
 
@@ -450,7 +450,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
     from .bootstrap import gap_bootstrap
 
     if args.cluster and args.strata:
-        raise ServmodelsError("use either --cluster or --strata, not both")
+        raise ParameterError("--cluster and --strata: use one of them, not both")
     extra = [c for c in (args.cluster, args.strata) if c]
     if extra:
         args.groups = sorted(set((args.groups or []) + extra))
@@ -470,7 +470,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("html", "docx", "md", "tex", "latex")]
     if bad or not formats:
-        raise ServmodelsError(f"--format takes html, docx, md, tex; got {args.format!r}")
+        raise ParameterError(f"--format takes html, docx, md, tex; got {args.format!r}")
     out = args.out
     args.out = None
     data = _read(args, ["E", "P"])
@@ -483,7 +483,7 @@ def _cmd_example(args: argparse.Namespace) -> None:
     try:
         shutil.copyfile(example_path(), args.out)
     except OSError as exc:
-        raise ServmodelsError(f"cannot write {args.out!r}: {exc.strerror or exc}") from None
+        raise DataFileError(f"cannot write {args.out!r}: {exc.strerror or exc}") from None
     sys.stdout.write(f"wrote {args.out} (synthetic example: 100 respondents, E1-E25, P1-P25, satisfaction)\n")
 
 
@@ -575,6 +575,16 @@ def _cli_spelling(message: str) -> str:
     return message
 
 
+def _cli_message(exc: ServmodelsError, args: argparse.Namespace) -> str:
+    """One line; a ParameterError names the flag (``--n-resamples``) instead of the keyword."""
+    msg = " ".join(str(exc).split())
+    if isinstance(exc, ParameterError):
+        word = msg.split(" ", 1)[0].rstrip(":")
+        if word in vars(args) and word.isidentifier():
+            msg = "--" + word.replace("_", "-") + msg[len(word):]
+    return msg
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``servmodels`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -588,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stderr.write(f"servmodels: warning: {_cli_spelling(msg)}\n")
         return EXIT_OK
     except ServmodelsError as exc:
-        sys.stderr.write(f"servmodels: error: {_cli_spelling(' '.join(str(exc).split()))}\n")
+        sys.stderr.write(f"servmodels: error: {_cli_spelling(_cli_message(exc, args))}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("servmodels: interrupted\n")

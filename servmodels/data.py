@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._exceptions import ServmodelsError
+from ._exceptions import ParameterError, Problem, ValidationError
 from .instrument import SCORE_SET_NAMES, Instrument
 
 __all__ = ["SurveyData"]
@@ -82,20 +82,22 @@ class SurveyData:
     def require_complete(self, what: str) -> None:
         """Raise a clear error for analyses that need every answer."""
         if self.has_missing:
-            raise ServmodelsError(
+            raise ValidationError([Problem(
+                "missing_value", None,
                 f"{what} needs complete answers, but some are missing (read with nan_policy='fiml'); "
-                "read the data with nan_policy='omit' for this analysis, or use cfa(..., missing='fiml')"
-            )
+                "read the data with nan_policy='omit' for this analysis, or use cfa(..., missing='fiml')",
+            )], self.source)
 
     def require(self, *score_sets: str) -> None:
         """Raise a clear error when a needed score set was not read."""
         missing = [s for s in score_sets if s not in self.responses]
         if missing:
             names = ", ".join(f"{s} ({SCORE_SET_NAMES[s]})" for s in missing)
-            raise ServmodelsError(
+            raise ValidationError([Problem(
+                "missing_column", None,
                 f"this analysis needs score set(s) {names}, which were not read; "
-                f"available: {', '.join(self.responses) or 'none'}"
-            )
+                f"available: {', '.join(self.responses) or 'none'}",
+            )], self.source)
 
     def item_scores(self, scores: str) -> np.ndarray:
         """Item-level array for a score set code or a gap name (``"gap"`` = P − E).
@@ -112,7 +114,7 @@ class SurveyData:
                 return np.subtract(self.responses[a], self.responses[b], dtype=np.float64)
             return np.subtract(self.responses[a], self.responses[b], dtype=np.int16)
         known = list(self.responses) + [g for g, (a, b) in gaps.items() if a in self.responses and b in self.responses]
-        raise ServmodelsError(f"unknown scores {scores!r}; choose one of {', '.join(known)}")
+        raise ParameterError(f"scores must be one of {', '.join(map(repr, known))}; got {scores!r}")
 
     def item_columns(self, scores: str) -> tuple[str, ...]:
         """Column labels for :meth:`item_scores` (``"gap1"`` style for gaps)."""

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._results import jsonable, text_table
+from ._params import check_confidence_level, check_int, check_rng
+from ._results import Result, jsonable, text_table
 from .data import SurveyData
 from .instrument import Instrument  # noqa: F401  (type of ikm_instrument's result)
 
@@ -59,7 +60,7 @@ def ikm_grade(index: float) -> tuple[str, str, str]:
 
 
 @dataclass(frozen=True)
-class IKMResult:
+class IKMResult(Result):
     """IKM of a survey (frozen): element means, exact and shortcut index, grade, bootstrap CI."""
 
     elements: pd.DataFrame
@@ -73,9 +74,16 @@ class IKMResult:
     n_respondents: int
     n_dropped: int
     n_resamples: int
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The element table with a ``code`` column."""
+        return self.elements.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({k: v for k, v in self.__dict__.items()})
+        out = dict(self.__dict__)
+        out["elements"] = self.elements.reset_index()
+        return jsonable(out)
 
     def summary(self, digits: int = 2) -> str:
         return (f"IKM = {self.index:.2f} [{self.ci_low:.2f}, {self.ci_high:.2f}] ({self.grade}, {self.grade_label_id}); "
@@ -104,6 +112,10 @@ def ikm(data: SurveyData, *, n_resamples: int = 2000, rng: int | np.random.Gener
     """
     from .bootstrap import bootstrap
 
+    n_resamples = check_int("n_resamples", n_resamples, low=0)
+    rng = check_rng(rng)
+    confidence_level = check_confidence_level(confidence_level)
+    data.require_complete("ikm")
     sset = data.score_sets[0]
     X = data.responses[sset].astype(float)
     inst = data.instrument
@@ -122,4 +134,5 @@ def ikm(data: SurveyData, *, n_resamples: int = 2000, rng: int | np.random.Gener
     elements = pd.DataFrame({"element": labels, "total": [X[:, gg].sum() for gg in groups], "mean": means,
                              "weighted_mean": means / len(means)},
                             index=pd.Index(inst.dimension_names, name="code"))
-    return IKMResult(elements, idx, shortcut, g, lab_id, lab_en, lo, hi, data.n_respondents, data.n_dropped, n_resamples)
+    return IKMResult(elements, idx, shortcut, g, lab_id, lab_en, lo, hi, data.n_respondents, data.n_dropped, n_resamples,
+                     data.warnings)

@@ -16,8 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._exceptions import ServmodelsError
-from ._results import jsonable
+from ._exceptions import ParameterError
+from ._params import check_choice, check_int, check_rng
+from ._results import Result, jsonable, text_table
 from .data import SurveyData
 
 __all__ = ["IPAResult", "ipa", "QUADRANTS"]
@@ -47,7 +48,7 @@ def _axes(P: np.ndarray, E: np.ndarray | None, y: np.ndarray | None, importance:
 
 
 @dataclass(frozen=True)
-class IPAResult:
+class IPAResult(Result):
     """Per item: ``importance, performance, quadrant`` and ``p_I .. p_IV`` (bootstrap)."""
 
     table: pd.DataFrame
@@ -56,11 +57,25 @@ class IPAResult:
     crosshair_performance: float
     n_resamples: int
     n_respondents: int
+    n_dropped: int = 0
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The item table with an ``item`` column."""
+        return self.table.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"importance": self.importance, "crosshair_importance": self.crosshair_importance,
                          "crosshair_performance": self.crosshair_performance, "n_resamples": self.n_resamples,
-                         "items": self.table.reset_index()})
+                         "n_respondents": self.n_respondents, "n_dropped": self.n_dropped,
+                         "items": self.table.reset_index(), "warnings": list(self.warnings)})
+
+    def summary(self, digits: int = 2) -> str:
+        head = (f"Importance-performance analysis ({self.importance} importance) — n = {self.n_respondents}; "
+                f"cross-hairs at importance {self.crosshair_importance:.{digits}f}, performance "
+                f"{self.crosshair_performance:.{digits}f}"
+                + (f"; quadrant probabilities from {self.n_resamples} bootstrap resamples" if self.n_resamples else ""))
+        return head + "\n" + text_table(self.table.reset_index(), digits)
 
 
 def ipa(data: SurveyData, *, importance: Literal["expectation", "regression"] = "expectation", n_resamples: int = 1000,
@@ -76,16 +91,20 @@ def ipa(data: SurveyData, *, importance: Literal["expectation", "regression"] = 
     """
     from .bootstrap import _seeds
 
+    importance = check_choice("importance", importance, ("expectation", "regression"))
+    n_resamples = check_int("n_resamples", n_resamples, low=0)
+    rng = check_rng(rng)
+    data.require("P")
     data.require_complete("ipa")
     P = data.responses["P"].astype(float)
     E = data.responses["E"].astype(float) if "E" in data.responses else None
     y = data.outcome
     if importance == "expectation" and E is None:
-        raise ServmodelsError("stated importance needs expectation (E) answers; use importance='regression'")
+        raise ParameterError("importance='expectation' (stated importance) needs expectation (E) answers; "
+                             "use importance='regression'")
     if importance == "regression" and y is None:
-        raise ServmodelsError("implicit importance needs an outcome column (overall satisfaction)")
-    if importance not in ("expectation", "regression"):
-        raise ServmodelsError(f"importance must be 'expectation' or 'regression', got {importance!r}")
+        raise ParameterError("importance='regression' (implicit importance) needs an outcome column "
+                             "(overall satisfaction)")
     imp, perf = _axes(P, E, y, importance)
     ci, cp = float(imp.mean()), float(perf.mean())
     quad = _quadrant(imp, perf, ci, cp)
@@ -104,4 +123,4 @@ def ipa(data: SurveyData, *, importance: Literal["expectation", "regression"] = 
                 counts[q] += bq == q
         for q in QUADRANTS:
             table[f"p_{q}"] = counts[q] / n_resamples
-    return IPAResult(table, importance, ci, cp, n_resamples, data.n_respondents)
+    return IPAResult(table, importance, ci, cp, n_resamples, data.n_respondents, data.n_dropped, data.warnings)

@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._exceptions import ServmodelsError
-from ._results import jsonable
+from ._exceptions import NumericalError, ParameterError, Problem, ValidationError
+from ._params import check_bool, check_float, check_int, check_str_list
+from ._results import Result, jsonable, text_table
+from .data import SurveyData
 
 __all__ = ["PolychoricResult", "polychoric", "bivariate_normal_cdf"]
 
@@ -80,7 +82,7 @@ def _bvn_density(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PolychoricResult:
+class PolychoricResult(Result):
     """Polychoric correlations (frozen).
 
     Attributes
@@ -93,6 +95,10 @@ class PolychoricResult:
         N times the asymptotic covariance of (all thresholds, correlations in
         lower-triangle column-major order), as lavaan's ``NACOV``.
     n_obs : int
+        Respondents used (also :attr:`n_respondents`).
+    n_dropped : int
+        Respondents dropped before (by ``nan_policy="omit"`` when a SurveyData was given).
+    warnings : tuple of str
     """
 
     correlation: pd.DataFrame
@@ -100,20 +106,38 @@ class PolychoricResult:
     nacov: np.ndarray
     n_obs: int
     categories: dict[str, np.ndarray]
+    n_dropped: int = 0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n_respondents(self) -> int:
+        return self.n_obs
+
+    def to_frame(self) -> pd.DataFrame:
+        """The correlation matrix with an ``item`` column."""
+        return self.correlation.reset_index(names="item")
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"n_obs": self.n_obs, "correlation": self.correlation.to_numpy(),
-                         "items": list(self.correlation.columns), "thresholds": {k: v for k, v in self.thresholds.items()}})
+        return jsonable({"n_obs": self.n_obs, "n_respondents": self.n_obs, "n_dropped": self.n_dropped,
+                         "correlation": self.correlation.to_numpy(),
+                         "items": list(self.correlation.columns), "thresholds": {k: v for k, v in self.thresholds.items()},
+                         "warnings": list(self.warnings)})
+
+    def summary(self, digits: int = 3) -> str:
+        return (f"Polychoric correlations of {self.correlation.shape[0]} items — n = {self.n_obs} used, "
+                f"{self.n_dropped} dropped\n" + text_table(self.to_frame(), digits))
 
 
-def _codes(data: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+def _codes(data: np.ndarray, cols: list[str] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """Category codes 0..K_j-1 per column (sorted observed values) and the values."""
     codes = np.empty(data.shape, dtype=np.intp)
     levels = []
     for j in range(data.shape[1]):
         vals, inv = np.unique(data[:, j], return_inverse=True)
         if len(vals) < 2:
-            raise ServmodelsError(f"ordinal item {j + 1} has a single observed category; polychorics are undefined")
+            name = repr(cols[j]) if cols is not None else str(j + 1)
+            raise NumericalError(f"ordinal item {name} is constant (a single observed category, {vals[0]:g}); "
+                                 "its polychoric correlations are undefined")
         codes[:, j] = inv.ravel()
         levels.append(vals)
     return codes, levels
@@ -155,18 +179,21 @@ def _table_quantities(A: np.ndarray, B: np.ndarray, r: np.ndarray, derivs: bool 
     return out
 
 
-def polychoric(data: pd.DataFrame | np.ndarray, *, columns: list[str] | None = None, nacov: bool = True,
-               max_iter: int = 100, tol: float = 1e-12) -> PolychoricResult:
+def polychoric(data: pd.DataFrame | np.ndarray | SurveyData, *, columns: list[str] | None = None, nacov: bool = True,
+               max_iter: int = 100, tol: float = 1e-12, scores: str = "P") -> PolychoricResult:
     """Polychoric correlation matrix of ordinal items (lavaan ``lavCor(..., ordered=)``).
 
     Parameters
     ----------
-    data : DataFrame or array of shape (n, p)
-        Ordinal answers (any sortable codes); complete rows only.
+    data : DataFrame, array of shape (n, p), or SurveyData
+        Ordinal answers (any sortable codes); complete rows only.  A SurveyData gives the
+        items of score set ``scores``, and the result records its dropped rows.
     columns : list of str, optional
         Columns to use (default: all).
     nacov : bool
         Also compute the asymptotic covariance of thresholds and correlations.
+    scores : str
+        Score set code, used only when ``data`` is a SurveyData.
 
     Returns
     -------
@@ -179,16 +206,42 @@ def polychoric(data: pd.DataFrame | np.ndarray, *, columns: list[str] | None = N
     >>> pc.correlation.shape
     (3, 3)
     """
-    if isinstance(data, pd.DataFrame):
-        cols = list(columns or data.columns)
-        arr = data[cols].to_numpy(dtype=float)
+    nacov = check_bool("nacov", nacov)
+    max_iter = check_int("max_iter", max_iter, low=1)
+    tol = check_float("tol", tol, low=0.0, low_closed=False)
+    col_arg = check_str_list("columns", columns)
+    n_dropped, issued = 0, ()
+    if isinstance(data, SurveyData):
+        data.require_complete("polychoric")
+        cols = list(data.item_columns(scores))
+        arr = data.item_scores(scores).astype(float)
+        n_dropped, issued = data.n_dropped, data.warnings
+        if col_arg is not None:
+            unknown = [c for c in col_arg if c not in cols]
+            if unknown:
+                raise ParameterError(f"columns must be items of score set {scores!r}; unknown: {', '.join(unknown)}")
+            arr = arr[:, [cols.index(c) for c in col_arg]]
+            cols = list(col_arg)
+    elif isinstance(data, pd.DataFrame):
+        cols = list(col_arg or data.columns)
+        missing = [c for c in cols if c not in data.columns]
+        if missing:
+            raise ParameterError(f"columns: not in the data: {', '.join(map(str, missing))}")
+        try:
+            arr = data[cols].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError("data must hold numeric ordinal codes") from None
     else:
         arr = np.asarray(data, dtype=float)
-        cols = list(columns or [f"y{j + 1}" for j in range(arr.shape[1])])
+        if arr.ndim != 2:
+            raise ParameterError(f"data must be 2-D (respondents x items), got shape {arr.shape}")
+        cols = list(col_arg or [f"y{j + 1}" for j in range(arr.shape[1])])
     if np.isnan(arr).any():
-        raise ServmodelsError("polychoric correlations need complete answers (no missing values)")
+        bad = np.flatnonzero(np.isnan(arr).any(axis=1)) + 1
+        raise ValidationError([Problem("missing_value", None, "polychoric correlations need complete answers "
+                                       "(no missing values)", tuple(int(r) for r in bad[:5]), len(bad))], "<polychoric data>")
     n, p = arr.shape
-    codes, levels = _codes(arr)
+    codes, levels = _codes(arr, cols)
     # step 1: thresholds
     taus = []
     for j in range(p):
@@ -229,6 +282,8 @@ def polychoric(data: pd.DataFrame | np.ndarray, *, columns: list[str] | None = N
         nacov=acov,
         n_obs=n,
         categories={c: lv for c, lv in zip(cols, levels)},
+        n_dropped=n_dropped,
+        warnings=tuple(issued),
     )
 
 

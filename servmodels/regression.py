@@ -18,20 +18,24 @@ import numpy as np
 import pandas as pd
 
 from ._distributions import norm_sf, t_ppf, t_sf
-from ._exceptions import ServmodelsError
-from ._results import jsonable, text_table
+from ._exceptions import NumericalError, ParameterError, Problem, ValidationError
+from ._numerics import singular_cause
+from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
+from ._results import Result, jsonable, text_table
 from .data import SurveyData
 from .scoring import score
 from .simulate import as_generator
 
-__all__ = ["RegressionResult", "ComparisonResult", "regress", "relative_importance", "compare_servqual_servperf", "lmg"]
+__all__ = ["RegressionResult", "ComparisonResult", "RelativeImportanceResult", "regress", "relative_importance", "compare_servqual_servperf", "lmg"]
 
 ScoresKind = Literal["P", "gap", "weighted_gap"]
 
 
 def _design(data: SurveyData, scores: str) -> tuple[pd.DataFrame, np.ndarray]:
+    scores = check_choice("scores", scores, ("P", "perception", "gap", "weighted_gap"))
     if data.outcome is None:
-        raise ServmodelsError("this analysis needs an outcome column (overall satisfaction): read_survey(..., outcome='COL')")
+        raise ValidationError([Problem("missing_column", None, "this analysis needs an outcome column (overall "
+                                       "satisfaction): read_survey(..., outcome='COL')")], data.source)
     res = score(data)
     r = res.respondents
     dims = list(data.instrument.dimension_names)
@@ -41,12 +45,15 @@ def _design(data: SurveyData, scores: str) -> tuple[pd.DataFrame, np.ndarray]:
         X = r[[f"gap_{d}" for d in dims]]
     elif scores == "weighted_gap":
         if data.importance is None:
-            raise ServmodelsError("scores='weighted_gap' needs importance columns")
+            raise ParameterError("scores='weighted_gap' needs importance columns (read_survey(..., importance=...))")
         w = data.importance / data.importance.sum(axis=1, keepdims=True)
         X = pd.DataFrame(r[[f"gap_{d}" for d in dims]].to_numpy() * w, columns=dims)
-    else:
-        raise ServmodelsError(f"scores must be 'P', 'gap' or 'weighted_gap', got {scores!r}")
     X = pd.DataFrame(X.to_numpy(), columns=dims)
+    # collinear dimension scores leave the coefficients unidentified (numpy would return a
+    # minimum-norm solution or raise LinAlgError deep inside a test): say which ones
+    cause = singular_cause(X.to_numpy(dtype=np.float64), dims, kind="dimension score")
+    if cause is not None:
+        raise NumericalError(f"regression on {scores} dimension scores is not identified: {cause}")
     return X, np.asarray(data.outcome, float)
 
 
@@ -87,7 +94,7 @@ def lmg(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class RegressionResult:
+class RegressionResult(Result):
     """OLS (or ordinal) regression of satisfaction on dimension scores (frozen).
 
     ``coefficients``: ``term, estimate, se, statistic, p_value, ci_low, ci_high`` and for
@@ -159,6 +166,12 @@ def regress(data: SurveyData, *, scores: ScoresKind = "P", cov_type: Literal["HC
     """
     import statsmodels.api as smapi
 
+    cov_type = check_choice("cov_type", cov_type, ("HC3", "classical", "cluster"))
+    ordinal = check_bool("ordinal", ordinal)
+    confidence_level = check_confidence_level(confidence_level)
+    if cov_type == "cluster" and (cluster is None or cluster not in data.groups.columns):
+        raise ParameterError(f"cluster: cov_type='cluster' needs cluster=<grouping column read with groups=[...]>; "
+                             f"got {cluster!r}")
     X, y = _design(data, scores)
     dims = list(X.columns)
     n = len(y)
@@ -200,13 +213,9 @@ def regress(data: SurveyData, *, scores: ScoresKind = "P", cov_type: Literal["HC
         rob = ols.get_robustcov_results(cov_type="HC3")
     elif cov_type == "classical":
         rob = ols
-    elif cov_type == "cluster":
-        if cluster is None or cluster not in data.groups.columns:
-            raise ServmodelsError("cov_type='cluster' needs cluster=<grouping column read with groups=[...]>")
+    else:  # "cluster", checked above
         codes = pd.factorize(data.groups[cluster])[0]
         rob = ols.get_robustcov_results(cov_type="cluster", groups=codes)
-    else:
-        raise ServmodelsError(f"cov_type must be 'HC3', 'classical' or 'cluster', got {cov_type!r}")
     terms = ["intercept"] + dims
     se = np.asarray(rob.bse)
     tvals = np.asarray(ols.params) / se
@@ -243,16 +252,58 @@ def regress(data: SurveyData, *, scores: ScoresKind = "P", cov_type: Literal["HC
     return RegressionResult(scores, label, "OLS", coefs, fit, diag, n, data.n_dropped, warnings=data.warnings)
 
 
+@dataclass(frozen=True)
+class RelativeImportanceResult(Result):
+    """LMG relative importance of the dimensions (frozen).
+
+    ``table`` (indexed by dimension): ``estimate`` (the LMG weight; they sum to R^2),
+    ``share`` (of R^2), ``ci_low``, ``ci_high`` (bootstrap percentile; absent without
+    resamples) and ``rank``.
+    """
+
+    scores: str
+    table: pd.DataFrame
+    r2: float
+    n_resamples: int
+    confidence_level: float
+    n_respondents: int
+    n_dropped: int
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.reset_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"scores": self.scores, "r2": self.r2, "n_resamples": self.n_resamples,
+                         "confidence_level": self.confidence_level, "n_respondents": self.n_respondents,
+                         "n_dropped": self.n_dropped, "dimensions": self.table.reset_index(),
+                         "warnings": list(self.warnings)})
+
+    def summary(self, digits: int = 3) -> str:
+        head = (f"Relative importance (LMG) of {self.scores} dimension scores — R2 = {self.r2:.3f}, n = {self.n_respondents}"
+                + (f"; {self.n_resamples} bootstrap resamples" if self.n_resamples else ""))
+        return head + "\n" + text_table(self.table.reset_index(), digits)
+
+
 def relative_importance(data: SurveyData, *, scores: ScoresKind = "P", n_resamples: int = 1000,
-                        rng: int | np.random.Generator | None = None, confidence_level: float = 0.95) -> pd.DataFrame:
+                        rng: int | np.random.Generator | None = None,
+                        confidence_level: float = 0.95) -> RelativeImportanceResult:
     """LMG relative importance of the dimensions with bootstrap percentile intervals.
 
-    Returns a frame indexed by dimension: ``lmg`` (sums to R^2), ``share`` (of R^2),
-    ``ci_low``, ``ci_high``, ``rank``.
+    Returns
+    -------
+    RelativeImportanceResult
+        ``table`` indexed by dimension: ``estimate`` (the LMG weight; they sum to R^2),
+        ``share`` (of R^2), ``ci_low``, ``ci_high``, ``rank``.
     """
+    n_resamples = check_int("n_resamples", n_resamples, low=0)
+    if n_resamples == 1:
+        raise ParameterError("n_resamples must be 0 (no intervals) or >= 2; got 1")
+    rng = check_rng(rng)
+    confidence_level = check_confidence_level(confidence_level)
     X, y = _design(data, scores)
     w = lmg(X.to_numpy(), y)
-    out = pd.DataFrame({"lmg": w, "share": w / w.sum()}, index=pd.Index(X.columns, name="dimension"))
+    out = pd.DataFrame({"estimate": w, "share": w / w.sum()}, index=pd.Index(X.columns, name="dimension"))
     if n_resamples:
         from .bootstrap import bootstrap
 
@@ -261,8 +312,9 @@ def relative_importance(data: SurveyData, *, scores: ScoresKind = "P", n_resampl
                        method="percentile", n_resamples=n_resamples, rng=rng, confidence_level=confidence_level)
         out["ci_low"] = ci["ci_low"].to_numpy()
         out["ci_high"] = ci["ci_high"].to_numpy()
-    out["rank"] = out["lmg"].rank(ascending=False).astype(int)
-    return out
+    out["rank"] = out["estimate"].rank(ascending=False).astype(int)
+    return RelativeImportanceResult(scores, out, float(w.sum()), n_resamples, confidence_level, len(y),
+                                    data.n_dropped, data.warnings)
 
 
 # ----------------------------------------------------------------------------- non-nested tests
@@ -273,7 +325,11 @@ def _t_added(X: np.ndarray, extra: np.ndarray, y: np.ndarray) -> tuple[float, fl
     resid = y - Xc @ beta
     df = len(y) - Xc.shape[1]
     s2 = resid @ resid / df
-    cov = s2 * np.linalg.inv(Xc.T @ Xc)
+    try:
+        cov = s2 * np.linalg.inv(Xc.T @ Xc)
+    except np.linalg.LinAlgError:
+        raise NumericalError("J test: the fitted values of one model are collinear with the other model's "
+                             "dimension scores, so the added regressor is not identified") from None
     t = beta[-1] / np.sqrt(cov[-1, -1])
     return float(t), 2 * t_sf(abs(t), df)
 
@@ -327,7 +383,7 @@ def encompassing_test(X: np.ndarray, Z: np.ndarray, y: np.ndarray) -> tuple[tupl
 
 
 @dataclass(frozen=True)
-class ComparisonResult:
+class ComparisonResult(Result):
     """SERVQUAL (gap) versus SERVPERF (perception) as predictors of satisfaction (frozen)."""
 
     servperf: RegressionResult
@@ -343,6 +399,15 @@ class ComparisonResult:
     n_respondents: int
     n_dropped: int
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model: ``model, r2, adj_r2, aic, bic, f_statistic, f_p_value, cv_r2``."""
+        rows = []
+        for name, r in (("servperf", self.servperf), ("servqual", self.servqual)):
+            rows.append({"model": name, **{k: r.fit[k] for k in ("r2", "adj_r2", "aic", "bic", "f_statistic", "f_p_value")},
+                         "cv_r2": self.cv_r2[name]["mean"]})
+        return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
         def side(r: RegressionResult) -> dict[str, Any]:
@@ -359,7 +424,7 @@ class ComparisonResult:
             "r2_difference": self.r2_difference,
             "cfa_fit": None if self.cfa_fit is None else self.cfa_fit.reset_index().to_dict(orient="records"),
             "difference_scores": None if self.difference_scores is None else self.difference_scores.reset_index().to_dict(orient="records"),
-            "verdict": self.verdict,
+            "verdict": self.verdict, "warnings": list(self.warnings),
         })
 
     def summary(self, digits: int = 3) -> str:
@@ -453,6 +518,15 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     (with ``estimator="MLR"`` the table adds the scaled chi-square and robust
     CFI/TLI/RMSEA); their warnings are kept in the table's ``warnings`` column.
     """
+    n_splits = check_int("n_splits", n_splits, low=2)
+    n_repeats = check_int("n_repeats", n_repeats, low=1)
+    n_resamples = check_int("n_resamples", n_resamples, low=0)
+    if n_resamples == 1:
+        raise ParameterError("n_resamples must be 0 (no interval) or >= 2; got 1")
+    rng = check_rng(rng)
+    include_cfa = check_bool("include_cfa", include_cfa)
+    confidence_level = check_confidence_level(confidence_level)
+
     from .sem.options import resolve_options
 
     sem_options = resolve_options(options)
@@ -518,4 +592,5 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     groups = [np.array([pos[i] for i in inst.dimensions[d]]) for d in inst.dimension_names]
     dscores = _difference_table(data, list(inst.dimension_names), groups)
     verdict = _verdict(perf, qual, j, cv, diff, dscores, n)
-    return ComparisonResult(perf, qual, j, cox, enc, cv, diff, cfa_fit, dscores, verdict, n, data.n_dropped)
+    return ComparisonResult(perf, qual, j, cox, enc, cv, diff, cfa_fit, dscores, verdict, n, data.n_dropped,
+                            warnings=tuple(dict.fromkeys(perf.warnings + qual.warnings)))

@@ -10,7 +10,7 @@ interval, its standardized form and alpha-if-item-deleted, all as in R's
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,8 +18,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ._distributions import f_ppf, t_ppf, t_sf
-from ._exceptions import NegativeReliabilityWarning, ServmodelsError
-from ._results import jsonable, text_table
+from ._exceptions import NegativeReliabilityWarning, ParameterError, Problem, ValidationError
+from ._params import check_confidence_level, check_int
+from ._results import Result, jsonable, text_table
 from .data import SurveyData
 
 __all__ = [
@@ -40,10 +41,8 @@ def critical_r(n_respondents: int, *, confidence_level: float = 0.95) -> float:
     >>> round(critical_r(100), 4)   # the seed's r tabel 0.1966
     0.1966
     """
-    if n_respondents < 3:
-        raise ServmodelsError(f"critical r needs at least 3 respondents, got {n_respondents}")
-    if not 0 < confidence_level < 1:
-        raise ServmodelsError(f"confidence_level must be in (0, 1), got {confidence_level}")
+    n_respondents = check_int("n_respondents", n_respondents, low=3)
+    confidence_level = check_confidence_level(confidence_level)
     df = n_respondents - 2
     t = t_ppf(1 - (1 - confidence_level) / 2, df)
     return float(t / np.sqrt(df + t * t))
@@ -75,7 +74,7 @@ def _feldt(alpha: float, n: int, k: int, confidence_level: float) -> tuple[float
 
 
 @dataclass(frozen=True)
-class AlphaResult:
+class AlphaResult(Result):
     """Cronbach's alpha of one set of items.
 
     Attributes
@@ -88,7 +87,8 @@ class AlphaResult:
         Feldt (1965) interval at ``confidence_level``.
     average_r : float
         Mean inter-item correlation r̄.
-    n_items, n_respondents : int
+    n_items, n_respondents, n_dropped : int
+    warnings : tuple of str
     """
 
     alpha: float
@@ -99,9 +99,24 @@ class AlphaResult:
     average_r: float
     n_items: int
     n_respondents: int
+    n_dropped: int = 0
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``estimate`` (raw alpha), ``ci_low``, ``ci_high`` (Feldt) and the other fields."""
+        return pd.DataFrame([{"statistic": "alpha", "estimate": self.alpha, "ci_low": self.ci_low,
+                              "ci_high": self.ci_high, "confidence_level": self.confidence_level,
+                              "alpha_standardized": self.alpha_standardized, "average_r": self.average_r,
+                              "n_items": self.n_items, "n_respondents": self.n_respondents}])
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(self.__dict__)
+
+    def summary(self, digits: int = 3) -> str:
+        pct = round(self.confidence_level * 100)
+        return (f"Cronbach's alpha = {self.alpha:.{digits}f} [{pct}% Feldt interval {self.ci_low:.{digits}f}, "
+                f"{self.ci_high:.{digits}f}]; standardized {self.alpha_standardized:.{digits}f}; average r = "
+                f"{self.average_r:.{digits}f}; {self.n_items} items, n = {self.n_respondents}")
 
 
 def _alpha_result(x: np.ndarray, confidence_level: float) -> AlphaResult:
@@ -113,13 +128,16 @@ def _alpha_result(x: np.ndarray, confidence_level: float) -> AlphaResult:
     return AlphaResult(raw, std, low, high, confidence_level, float(avg_r), k, n)
 
 
-def cronbach_alpha(items: ArrayLike, *, confidence_level: float = 0.95) -> AlphaResult:
+def cronbach_alpha(items: ArrayLike | SurveyData, *, scores: str = "P", confidence_level: float = 0.95) -> AlphaResult:
     """Cronbach's alpha with the Feldt confidence interval.
 
     Parameters
     ----------
-    items : array-like of shape (n_respondents, n_items)
-        Complete responses (no missing values).
+    items : array-like of shape (n_respondents, n_items), or SurveyData
+        Complete responses (no missing values).  With :class:`SurveyData`, all items of
+        the score set ``scores`` are used and the result records the data's dropped rows.
+    scores : str
+        Score set code or gap name, used only when ``items`` is a SurveyData.
     confidence_level : float
         Level of the Feldt interval.
 
@@ -139,16 +157,27 @@ def cronbach_alpha(items: ArrayLike, *, confidence_level: float = 0.95) -> Alpha
     >>> round(cronbach_alpha(x).alpha, 4)
     0.8654
     """
-    x = np.asarray(items, dtype=np.float64)
+    confidence_level = check_confidence_level(confidence_level)
+    if isinstance(items, SurveyData):
+        items.require_complete("cronbach_alpha")
+        res = _alpha_result(items.item_scores(scores).astype(np.float64), confidence_level)
+        return replace(res, n_dropped=items.n_dropped, warnings=items.warnings)
+    try:
+        x = np.asarray(items, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError("items must be a numeric 2-D array (respondents x items) or a SurveyData") from None
     if x.ndim != 2 or x.shape[1] < 2 or x.shape[0] < 2:
-        raise ServmodelsError(f"alpha needs a 2-D array with at least 2 respondents and 2 items, got shape {x.shape}")
+        raise ParameterError(f"items must be a 2-D array with at least 2 respondents and 2 items, got shape {x.shape}")
     if np.isnan(x).any():
-        raise ServmodelsError("alpha needs complete responses; validate the data with nan_policy='omit' first")
+        bad = np.flatnonzero(np.isnan(x).any(axis=1)) + 1
+        raise ValidationError([Problem("missing_value", None, "alpha needs complete responses; validate the data "
+                                       "with nan_policy='omit' first", tuple(int(r) for r in bad[:5]), len(bad))],
+                              "<items>")
     return _alpha_result(x, confidence_level)
 
 
 @dataclass(frozen=True)
-class ItemAnalysisResult:
+class ItemAnalysisResult(Result):
     """Classical item analysis of one score set (frozen).
 
     Attributes
@@ -261,6 +290,7 @@ def item_analysis(
     >>> round(res.r_critical, 4)
     0.1966
     """
+    confidence_level = check_confidence_level(confidence_level)
     data.require_complete("item_analysis")
     x = data.item_scores(scores).astype(np.float64)
     cols = data.item_columns(scores)
@@ -341,7 +371,7 @@ def item_analysis(
 
 
 @dataclass(frozen=True)
-class OrdinalReliabilityResult:
+class OrdinalReliabilityResult(Result):
     """Pearson-based and ordinal (polychoric) reliability per dimension (frozen).
 
     ``table`` (indexed by dimension): ``alpha``, ``alpha_ordinal``, ``omega``,
@@ -355,7 +385,7 @@ class OrdinalReliabilityResult:
     warnings: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        return self.table.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"scores": self.scores, "n_respondents": self.n_respondents, "n_dropped": self.n_dropped,

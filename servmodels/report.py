@@ -15,7 +15,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._exceptions import ServmodelsError
+from ._exceptions import ParameterError
+from ._params import check_choice
 from .data import SurveyData
 
 __all__ = ["build_report", "Report"]
@@ -243,7 +244,7 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
     from .validity import efa, validity
 
     if lang not in ("en", "id"):
-        raise ServmodelsError(f"lang must be 'en' or 'id', got {lang!r}")
+        check_choice("lang", lang, ("en", "id"))
     data.require("E", "P")
     rep = Report(lang=lang)
     rep.sections.append((_t("data", lang), f"{data.n_respondents} {_t('used', lang)}; {data.n_dropped} {_t('dropped', lang)}. "
@@ -449,7 +450,7 @@ def write_report(rep: Report, out: str | Path, formats: list[str], stem: str = "
             path = out / f"{stem}.tex"
             path.write_text("\n".join(parts) + "\n", encoding="utf-8")
         else:
-            raise ServmodelsError(f"unknown report format {fmt!r}; use html, docx, md, tex")
+            raise ParameterError(f"formats: unknown report format {fmt!r}; use html, docx, md, tex")
         written.append(path)
     return written
 

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._exceptions import ServmodelsError
-from ._results import jsonable, text_table
+from ._exceptions import ParameterError
+from ._params import check_int, check_type
+from ._results import Result, jsonable, text_table
 from .data import SurveyData
 from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
 
@@ -37,7 +38,7 @@ _THREAD_MIN_ROWS = 200_000
 
 
 @dataclass(frozen=True)
-class ScoreResult:
+class ScoreResult(Result):
     """Scores of a survey (frozen).
 
     Attributes
@@ -214,7 +215,7 @@ def _int_moments(v: np.ndarray) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class ScoreMoments:
+class ScoreMoments(Result):
     """Mergeable sufficient statistics of :func:`score` (exact integer power sums).
 
     Likert answers are integers, so item, dimension and overall totals and sums of squares
@@ -236,10 +237,26 @@ class ScoreMoments:
     warnings: tuple[str, ...] = ()
     cross: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None
 
+    @property
+    def n_respondents(self) -> int:
+        """Respondents these moments summarise."""
+        return self.n
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long table of :meth:`ScoreResult.to_frame` (item and dimension means and SDs)."""
+        return self.to_result().to_frame()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary, as :meth:`ScoreResult.to_dict` (means and SDs, no raw sums)."""
+        return self.to_result().to_dict()
+
+    def summary(self, digits: int = 2) -> str:
+        return self.to_result().summary(digits)
+
     def merge(self, other: ScoreMoments) -> ScoreMoments:
         """Moments of the union of two disjoint sets of respondents."""
         if self.names != other.names or self.instrument.dimensions != other.instrument.dimensions:
-            raise ServmodelsError("cannot merge moments of different instruments or score sets")
+            raise ParameterError("other: cannot merge moments of different instruments or score sets")
         items = {k: (self.items[k][0] + other.items[k][0], self.items[k][1] + other.items[k][1]) for k in self.items}
         dims = {k: (self.dims[k][0] + other.dims[k][0], self.dims[k][1] + other.dims[k][1]) for k in self.dims}
         cross = None
@@ -290,7 +307,8 @@ class ScoreMoments:
     def covariance(self, score_set: str = "P") -> tuple[np.ndarray, np.ndarray]:
         """Unbiased covariance matrix and means of one score set's items (needs ``cross``)."""
         if self.cross is None or score_set not in self.cross:
-            raise ServmodelsError("covariances need moments computed with cross=True")
+            raise ParameterError(f"score_set: covariances of {score_set!r} need moments computed with "
+                                 "score_moments(..., cross=True)")
         xtx, tot = self.cross[score_set]
         n = self.n
         mean = tot / n
@@ -381,7 +399,7 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
 
     w = _resolve_weights(data, weights) if "gap" in score_names else None
     if weights is not None and "gap" not in score_names:
-        raise ServmodelsError("weighted SERVQUAL needs both expectation (E) and perception (P) scores")
+        raise ParameterError("weights: weighted SERVQUAL needs both expectation (E) and perception (P) scores")
 
     # Respondent-level scores are written straight into one (n_columns, n) block,
     # which pandas adopts without a copy (its internal layout).
@@ -468,20 +486,21 @@ def _resolve_weights(data: SurveyData, weights: str | Mapping[str, float] | None
         return None
     if isinstance(weights, str):
         if weights != "importance":
-            raise ServmodelsError(f"weights must be None, 'importance' or a mapping, got {weights!r}")
+            raise ParameterError(f"weights must be None, 'importance' or a mapping, got {weights!r}")
         if data.importance is None:
-            raise ServmodelsError("weights='importance' needs importance columns (Instrument.importance)")
+            raise ParameterError("weights='importance' needs importance columns (Instrument.importance)")
         return data.importance / data.importance.sum(axis=1, keepdims=True)
+    check_type("weights", weights, Mapping, "None, 'importance' or a mapping of dimension to weight")
     unknown = sorted(set(weights) - set(dims))
     missing = [d for d in dims if d not in weights]
     if unknown or missing:
-        raise ServmodelsError(
+        raise ParameterError(
             f"weights must name every dimension ({', '.join(dims)}); "
             f"unknown: {', '.join(unknown) or 'none'}, missing: {', '.join(missing) or 'none'}"
         )
     w = np.array([float(weights[d]) for d in dims])
     if (w < 0).any() or w.sum() <= 0 or not np.isfinite(w).all():
-        raise ServmodelsError(f"weights must be non-negative with a positive total, got {dict(weights)}")
+        raise ParameterError(f"weights must be non-negative with a positive total, got {dict(weights)}")
     return w / w.sum()
 
 
@@ -523,6 +542,8 @@ def score_summary(
     """
     from ._exceptions import Problem, ValidationError
 
+    check_type("item_means", item_means, pd.DataFrame, "a DataFrame of item means")
+    n_respondents = check_int("n_respondents", n_respondents, low=1, allow_none=True)
     inst = get_instrument(instrument)
     if "item" not in item_means.columns:
         raise ValidationError([Problem("missing_column", "item", "required column is missing")], "<item means>")

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._exceptions import ServmodelsError
+from ._exceptions import ParameterError
+from ._params import check_float, check_int
 from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
 
 __all__ = ["simulate_servqual", "as_generator"]
@@ -54,7 +55,7 @@ def _force_sum(values: np.ndarray, latent: np.ndarray, target_sum: int, lo: int,
                 if diff == 0:
                     break
         if not moved:
-            raise ServmodelsError("cannot reach the requested item mean within the scale")
+            raise ParameterError("item means: cannot reach the requested item mean within the scale")
 
 
 def simulate_servqual(
@@ -118,10 +119,8 @@ def simulate_servqual(
     """
     from .datasets import SEED_TABLE2_VILLAGES
 
-    if n_respondents < 1:
-        raise ServmodelsError(f"n_respondents must be positive, got {n_respondents}")
-    if not 0 < loading < 1:
-        raise ServmodelsError(f"loading must be in (0, 1), got {loading}")
+    n_respondents = check_int("n_respondents", n_respondents, low=1)
+    loading = check_float("loading", loading, low=0.0, high=1.0, low_closed=False, high_closed=False)
     inst = get_instrument(instrument)
     gen = as_generator(rng)
     lo, hi = inst.scale

@@ -25,12 +25,13 @@ import pandas as pd
 from ._exceptions import (
     ConstantItemWarning,
     DataFileError,
+    ParameterError,
     Problem,
-    ServmodelsError,
     ServmodelsWarning,
     SmallSampleWarning,
     ValidationError,
 )
+from ._params import check_int
 from ._validation import NanPolicy, validate_survey
 from .instrument import Instrument, get_instrument
 from .scoring import ScoreMoments, ScoreResult, score, score_moments
@@ -108,8 +109,7 @@ def _has_quoted_newlines(path: Path, probe: int = 1 << 22) -> bool:
 def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = False) -> Iterator[pd.DataFrame]:
     """DataFrames of at most ``chunk_rows`` rows, in file order (CSV, Parquet, SPSS; others whole)."""
     path = Path(path)
-    if chunk_rows < 1:
-        raise ServmodelsError(f"chunk_rows must be positive, got {chunk_rows}")
+    chunk_rows = check_int("chunk_rows", chunk_rows, low=1)
     if not path.is_file():
         raise DataFileError(f"cannot read {str(path)!r}: no such file")
     ext = path.suffix.lower()
@@ -155,7 +155,7 @@ class _Writer:
         self.pq_writer = None
         self.first = True
         if self.path is not None and self.path.suffix.lower() not in (".csv", ".parquet", ".pq"):
-            raise ServmodelsError(f"--out for streaming must be .csv or .parquet, got {self.path.suffix or '(none)'}")
+            raise ParameterError(f"out (--out) for streaming must be .csv or .parquet, got {self.path.suffix or '(none)'}")
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.path is None:
@@ -313,7 +313,7 @@ def dask_score(source: Any, instrument: Instrument | str = "servqual25", *, sche
         import dask
         import dask.dataframe as dd
     except ImportError:  # pragma: no cover - optional dependency
-        raise ServmodelsError("the Dask backend needs dask: pip install 'servmodels[dask]'") from None
+        raise ParameterError("scheduler: the Dask backend needs dask: pip install 'servmodels[dask]'") from None
     inst = get_instrument(instrument)
     if isinstance(source, (str, Path)):
         src = str(source)

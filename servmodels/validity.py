@@ -29,8 +29,10 @@ import pandas as pd
 from scipy import optimize
 
 from ._distributions import chi2_sf
-from ._exceptions import ServmodelsError
-from ._results import jsonable, text_table
+from ._exceptions import NumericalError, ServmodelsError
+from ._numerics import check_nonsingular
+from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
+from ._results import Result, jsonable, text_table
 from .data import SurveyData
 from .reliability import _alpha_result
 from .simulate import as_generator
@@ -69,12 +71,22 @@ def htmt(R: np.ndarray, groups: list[np.ndarray], *, geometric: bool = True) -> 
     return out
 
 
-def kmo(x: np.ndarray) -> tuple[float, np.ndarray]:
+def kmo(x: np.ndarray, columns: list[str] | None = None) -> tuple[float, np.ndarray]:
     """Kaiser-Meyer-Olkin measure of sampling adequacy, overall and per item (psych ``KMO``):
     sum r_ij^2 / (sum r_ij^2 + sum q_ij^2) over i != j, with q the partial correlations
-    -R^-1_ij / sqrt(R^-1_ii R^-1_jj) (Kaiser 1970)."""
+    -R^-1_ij / sqrt(R^-1_ii R^-1_jj) (Kaiser 1970).
+
+    Raises :class:`NumericalError` naming the cause (constant, identical or collinear
+    items; fewer respondents than items) when the correlation matrix is singular.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    cols = list(columns) if columns is not None else [f"column {j + 1}" for j in range(x.shape[1])]
+    check_nonsingular(x, cols, "KMO")
     R = np.corrcoef(x, rowvar=False)
-    Ri = np.linalg.inv(R)
+    try:
+        Ri = np.linalg.inv(R)
+    except np.linalg.LinAlgError:  # pragma: no cover - check_nonsingular catches these first
+        raise NumericalError("KMO: the correlation matrix is singular") from None
     d = np.sqrt(np.diag(Ri))
     Q = -Ri / np.outer(d, d)
     off = ~np.eye(len(R), dtype=bool)
@@ -90,7 +102,11 @@ def bartlett(x: np.ndarray) -> dict[str, float]:
     chi2 = -(n - 1 - (2p + 5)/6) log|R| on p(p - 1)/2 df."""
     n, p = x.shape
     R = np.corrcoef(x, rowvar=False)
-    chisq = -(n - 1 - (2 * p + 5) / 6) * np.linalg.slogdet(R)[1]
+    sign, logdet = np.linalg.slogdet(R)
+    if not (sign > 0 and np.isfinite(logdet)):
+        check_nonsingular(x, [f"column {j + 1}" for j in range(p)], "Bartlett's test")
+        raise NumericalError("Bartlett's test: the correlation matrix is not positive definite")
+    chisq = -(n - 1 - (2 * p + 5) / 6) * logdet
     df = p * (p - 1) / 2
     return {"chisq": float(chisq), "df": float(df), "p_value": chi2_sf(chisq, df)}
 
@@ -258,7 +274,7 @@ def _kmo_bartlett_corr(R: np.ndarray, n: int) -> tuple[float, np.ndarray, dict[s
 
 # ----------------------------------------------------------------------------- results
 @dataclass(frozen=True)
-class ValidityResult:
+class ValidityResult(Result):
     """Reliability and validity of one score set (frozen).
 
     Attributes
@@ -305,6 +321,10 @@ class ValidityResult:
                              "above_0.85": v > 0.85, "above_0.90": v > 0.90,
                              "ci_includes_1": hi is not None and hi >= 1.0})
         return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-dimension table with a ``dimension`` column."""
+        return self.dimensions.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
         dims = self.dimensions.to_dict(orient="index")
@@ -372,6 +392,11 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     >>> list(res.dimensions.columns[:4])
     ['alpha', 'omega', 'composite_reliability', 'ave']
     """
+    n_resamples = check_int("n_resamples", n_resamples, low=0)
+    rng = check_rng(rng)
+    confidence_level = check_confidence_level(confidence_level)
+    bootstrap_cfa = check_bool("bootstrap_cfa", bootstrap_cfa)
+
     from ._exceptions import ParameterError
     from .sem.options import resolve_options
 
@@ -382,6 +407,7 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     inst = data.instrument
     x = data.item_scores(scores).astype(np.float64)
     cols = list(data.item_columns(scores))
+    check_nonsingular(x, cols, "validity")
     pos = {item: j for j, item in enumerate(inst.items)}
     names = list(inst.dimension_names)
     groups = [np.array([pos[i] for i in inst.dimensions[d]]) for d in names]
@@ -463,7 +489,7 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     if fiml:
         k_overall, k_items, bart = _kmo_bartlett_corr(_corr(_em_moments(x)[1]), n)
     else:
-        k_overall, k_items = kmo(x)
+        k_overall, k_items = kmo(x, cols)
         bart = bartlett(x)
     return ValidityResult(
         scores=scores, dimensions=dims, htmt=ht, htmt_ci_low=lo_ht, htmt_ci_high=hi_ht,
@@ -553,7 +579,7 @@ def _tucker(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class EFAResult:
+class EFAResult(Result):
     """Exploratory factor analysis (frozen).
 
     ``loadings`` (items x factors, factors ordered by explained variance, signs making
@@ -577,11 +603,20 @@ class EFAResult:
     bartlett: dict[str, float]
     n_respondents: int
     extra: dict[str, Any] = field(default_factory=dict)
+    n_dropped: int = 0
+    warnings: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Loadings with an ``item`` column and the items' ``uniqueness``."""
+        out = self.loadings.reset_index(names="item")
+        out["uniqueness"] = self.uniquenesses.to_numpy()
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({
             "method": self.method, "rotation": self.rotation, "n_factors": self.n_factors,
             "suggested_n_factors": self.suggested_n_factors, "n_respondents": self.n_respondents,
+            "n_dropped": self.n_dropped, "warnings": list(self.warnings),
             "loadings": {c: self.loadings[c].to_dict() for c in self.loadings.columns},
             "uniquenesses": self.uniquenesses.to_dict(), "phi": self.phi.to_numpy().tolist(),
             "eigenvalues": self.eigenvalues.reset_index(names="index").to_dict(orient="records"),
@@ -618,10 +653,16 @@ def efa(data: SurveyData, *, scores: str = "P", n_factors: int | None = None,
     """
     from factor_analyzer.rotator import Rotator
 
+    method = check_choice("method", method, ("minres", "ml"))
+    rotation = check_choice("rotation", rotation, ("promax", "varimax", "oblimin", None))
+    n_iter = check_int("n_iter", n_iter, low=1)
+    rng = check_rng(rng)
     data.require_complete("efa")
     x = data.item_scores(scores).astype(np.float64)
     cols = list(data.item_columns(scores))
     n, p = x.shape
+    n_factors = check_int("n_factors", n_factors, low=1, high=p, allow_none=True)
+    check_nonsingular(x, cols, "efa")
     R = np.corrcoef(x, rowvar=False)
     # psych fa.parallel: "fa" eigenvalues are those of R with the communalities of a
     # one-factor minres solution on the diagonal
@@ -672,10 +713,10 @@ def efa(data: SurveyData, *, scores: str = "P", n_factors: int | None = None,
     cong["acceptable"] = cong["tucker_phi"].abs() >= 0.85  # Lorenzo-Seva & ten Berge (2006)
     eig = pd.DataFrame({"pc": pc_vals, "fa": fa_vals, "pc_random_95": q_pc, "fa_random_95": q_fa},
                        index=pd.RangeIndex(1, p + 1, name="factor"))
-    k_overall, _ = kmo(x)
+    k_overall, _ = kmo(x, cols)
     return EFAResult(method=method, rotation=rotation, n_factors=nf,
                      loadings=pd.DataFrame(L, index=cols, columns=fac),
                      uniquenesses=pd.Series(1 - (L @ phi * L).sum(axis=1), index=cols),
                      phi=pd.DataFrame(phi, index=fac, columns=fac), eigenvalues=eig,
                      suggested_n_factors=suggested, congruence=cong, kmo=k_overall, bartlett=bartlett(x),
-                     n_respondents=n)
+                     n_respondents=n, n_dropped=data.n_dropped, warnings=data.warnings)

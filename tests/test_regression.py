@@ -76,9 +76,9 @@ def test_lmg_equals_brute_force_over_orderings(data):
     w = lmg(Xa, y)
     np.testing.assert_allclose(w, brute, rtol=1e-10)
     assert w.sum() == pytest.approx(sm.regression._r2(Xa, y), rel=1e-12)
-    imp = relative_importance(data, scores="gap", n_resamples=40, rng=2)
-    assert (imp["ci_low"] <= imp["lmg"]).all() and (imp["lmg"] <= imp["ci_high"]).all()
-    pd.testing.assert_frame_equal(imp, relative_importance(data, scores="gap", n_resamples=40, rng=2))
+    imp = relative_importance(data, scores="gap", n_resamples=40, rng=2).table
+    assert (imp["ci_low"] <= imp["estimate"]).all() and (imp["estimate"] <= imp["ci_high"]).all()
+    pd.testing.assert_frame_equal(imp, relative_importance(data, scores="gap", n_resamples=40, rng=2).table)
 
 
 def test_nonnested_tests_match_lmtest(data):
