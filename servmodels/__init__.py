@@ -11,7 +11,10 @@ from ._exceptions import (
     DataFileError,
     InstrumentError,
     ModelSpecificationError,
+    HeywoodCaseWarning,
     NegativeReliabilityWarning,
+    NonConvergenceWarning,
+    NonPositiveDefiniteWarning,
     NumericalError,
     ParameterError,
     Problem,
@@ -84,6 +87,7 @@ __all__ = [
     "polychoric",
     "cfa",
     "measurement_invariance",
+    "SEMOptions",
     "ep_structure_test",
     "instrument_model",
     # results
@@ -123,5 +127,8 @@ __all__ = [
     "ConstantItemWarning",
     "SmallSampleWarning",
     "NegativeReliabilityWarning",
+    "NonConvergenceWarning",
+    "HeywoodCaseWarning",
+    "NonPositiveDefiniteWarning",
     "__version__",
 ]

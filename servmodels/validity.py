@@ -407,7 +407,6 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     inst = data.instrument
     x = data.item_scores(scores).astype(np.float64)
     cols = list(data.item_columns(scores))
-    check_nonsingular(x, cols, "validity")
     pos = {item: j for j, item in enumerate(inst.items)}
     names = list(inst.dimension_names)
     groups = [np.array([pos[i] for i in inst.dimensions[d]]) for d in names]
@@ -425,6 +424,8 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
         data = data.take(np.flatnonzero(keep))
     n = x.shape[0]
     fiml = fiml and bool(np.isnan(x).any())  # complete data: FIML equals ML
+    if not fiml:
+        check_nonsingular(x, cols, "validity")
     model = _model_text(cols, groups, names)
 
     def stats_of(xs: np.ndarray, x0: np.ndarray | None, cfa_too: bool) -> tuple[dict[str, np.ndarray], np.ndarray | None]:

@@ -18,19 +18,7 @@ import servmodels as sm
 from servmodels._results import ESTIMATE_COLUMNS, Result
 from servmodels.scoring import score_moments
 
-#: files of the CFA engine being rewritten into servmodels/sem/ by another branch; they may still
-#: raise ServmodelsError directly.  TEMPORARY: remove entries as the SEM package lands.
-CFA_FILES_PENDING = {
-    "confirmatory.py",
-    "_cfa_engine.py",
-    "_cfa_fiml.py",
-    "_cfa_model.py",
-    "_cfa_robust.py",
-    "_cfa_wlsmv.py",
-    "_syntax.py",
-}
-#: functions outside those files that belong to the CFA rewrite (same temporary status)
-CFA_FUNCTIONS_PENDING = {("cli.py", "_cmd_cfa")}
+
 
 #: column names replaced by the standard ones (ESTIMATE_COLUMNS); none may reappear
 OLD_COLUMNS = {"pvalue", "p", "pval", "p.value", "lower", "upper", "ci_lower", "ci_upper", "lo", "hi", "coef", "lmg",
@@ -266,11 +254,8 @@ def test_root_error_class_is_never_raised():
     offenders = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if rel in CFA_FILES_PENDING:
-            continue
         for func, line in _raises_of_root_class(path):
-            if (rel, func) not in CFA_FUNCTIONS_PENDING:
-                offenders.append(f"{rel}:{line} ({func})")
+            offenders.append(f"{rel}:{line} ({func})")
     assert not offenders, "raise a ServmodelsError subclass instead: " + ", ".join(offenders)
 
 
