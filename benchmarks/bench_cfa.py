@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import servmodels as sm
-from servmodels.confirmatory import cfa, instrument_model
+from servmodels.sem import cfa, instrument_model
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"
@@ -111,7 +111,7 @@ def run_lavaan(path: Path, reps: int) -> dict | None:
 
 def process_time_servmodels(path: Path) -> float:
     code = (
-        "import pandas as pd; from servmodels.confirmatory import cfa, instrument_model; import servmodels as sm; "
+        "import pandas as pd; from servmodels.sem import cfa, instrument_model; import servmodels as sm; "
         f"df = pd.read_csv({str(path)!r}); cfa(df, instrument_model(sm.get_instrument('servqual25'), scores='P'))"
     )
     t0 = time.perf_counter()
