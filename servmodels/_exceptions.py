@@ -12,6 +12,7 @@ from dataclasses import dataclass
 __all__ = [
     "ServmodelsError",
     "DataFileError",
+    "DataFileNotFoundError",
     "ValidationError",
     "InstrumentError",
     "ModelSpecificationError",
@@ -55,6 +56,10 @@ class NumericalError(ServmodelsError, ArithmeticError):
 
 class DataFileError(ServmodelsError, OSError):
     """A survey file cannot be found, opened or parsed."""
+
+
+class DataFileNotFoundError(DataFileError, FileNotFoundError):
+    """The survey (or model) file does not exist."""
 
 
 class InstrumentError(ServmodelsError, ValueError):

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from ._exceptions import DataFileError, ParameterError, ServmodelsError
+from ._exceptions import DataFileError, DataFileNotFoundError, ParameterError, ServmodelsError
 from ._results import jsonable, text_table
 from .data import SurveyData
 from .datasets import example_path
@@ -336,6 +336,8 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     if args.model_file:
         try:
             model = Path(args.model_file).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise DataFileNotFoundError(f"cannot read model file {args.model_file!r}: no such file") from None
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or exc
             raise DataFileError(f"cannot read model file {args.model_file!r}: {reason}") from None

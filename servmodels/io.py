@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._exceptions import DataFileError, Problem, ValidationError
+from ._exceptions import DataFileError, DataFileNotFoundError, Problem, ValidationError
 from ._validation import NanPolicy, validate_survey
 from .data import SurveyData
 from .instrument import Instrument
@@ -65,7 +65,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> tuple[pd.
             f"use one of {', '.join(sorted(SUPPORTED_FORMATS))}"
         )
     if not path.is_file():
-        raise DataFileError(f"cannot read {str(path)!r}: no such file")
+        raise DataFileNotFoundError(f"cannot read {str(path)!r}: no such file")
     meta: dict[str, Any] = {"format": SUPPORTED_FORMATS[ext]}
     try:
         if ext in (".csv", ".tsv", ".txt"):

@@ -264,3 +264,20 @@ def test_cli_invariance_carries_the_estimator(tmp_path, capsys):
     assert main(["cfa", hs, "--model-file", str(model), "--group", "school", "--invariance", "--estimator", "WLSMV"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--estimator WLSMV" in err and "several groups" in err
+
+
+def test_every_error_class_is_also_the_matching_builtin():
+    import inspect
+
+    import servmodels._exceptions as ex
+
+    builtin = {"ParameterError": ValueError, "ValidationError": ValueError, "InstrumentError": ValueError,
+               "ModelSpecificationError": ValueError, "NumericalError": ArithmeticError, "ConvergenceError": RuntimeError,
+               "DataFileError": OSError, "DataFileNotFoundError": FileNotFoundError}
+    subclasses = {n for n, c in inspect.getmembers(ex, inspect.isclass)
+                  if issubclass(c, ex.ServmodelsError) and c is not ex.ServmodelsError}
+    assert subclasses == set(builtin)
+    for name, base in builtin.items():
+        assert issubclass(getattr(ex, name), base), name
+    with pytest.raises(FileNotFoundError):
+        sm.read_survey("/no/such/survey.csv")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._exceptions import ModelSpecificationError, ParameterError, Problem, ValidationError
+from .._exceptions import ModelSpecificationError, NumericalError, ParameterError, Problem, ValidationError
 from .._params import check_choice, check_type
 from ..data import SurveyData
 from ..instrument import Instrument
@@ -147,6 +147,15 @@ def model_data(data: Any, cols: Sequence[str], *, scores: str = "P", group: str 
             "dropped_rows": tuple(sorted(rows_before + dropped))}
 
 
+def _run(cls: Any, opts: SEMOptions, spec: Any, sample: SampleData) -> Any:
+    """Fit, translating numerical failures into NumericalError (never a raw LinAlgError)."""
+    try:
+        return cls(opts).fit(spec, sample)
+    except np.linalg.LinAlgError as exc:
+        raise NumericalError(f"the {opts.label} fit met a singular matrix ({exc}): the model may not be "
+                             "identified for these data, or some items are (nearly) collinear") from None
+
+
 # ----------------------------------------------------------------------------- public API
 def cfa(
     data: SurveyData | pd.DataFrame | None = None,
@@ -268,7 +277,7 @@ def cfa(
                 raise ParameterError(f"n_obs must be >= 2; got {n}")
             mean_vec = None if mn is None else np.asarray(mn.loc[spec.ov] if isinstance(mn, pd.Series) else mn, float)
             moments.append(moments_from_cov(c, mean_vec, int(n), opts.likelihood, names=spec.ov))
-        fit = cls(opts).fit(spec, SampleData(moments=moments))
+        fit = _run(cls, opts, spec, SampleData(moments=moments))
         return build_result(fit, model=model, options=opts)
 
     if not isinstance(data, (SurveyData, pd.DataFrame)):
@@ -281,5 +290,5 @@ def cfa(
         ms = True
     spec = build_spec(model, n_groups=len(md["labels"]), group_labels=md["labels"], std_lv=opts.std_lv,
                       meanstructure=ms, group_equal=group_equal)
-    fit = cls(opts).fit(spec, SampleData(blocks=md["blocks"]))
+    fit = _run(cls, opts, spec, SampleData(blocks=md["blocks"]))
     return build_result(fit, model=model, options=opts, n_dropped=md["n_dropped"], dropped_rows=md["dropped_rows"])
