@@ -188,23 +188,6 @@ def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray
     return _quantities(mats["L"], mats["P"], sigma, est.moments[0].cov, idx), x
 
 
-def _cfa_quantities_result(res: Any, cols: list[str], groups: list[np.ndarray], names: list[str]) -> dict[str, np.ndarray]:
-    """The same quantities from a fitted CFAResult (any estimator and missing-data method)."""
-    pe = res.parameters
-    ov = list(res.sample_cov[0].index)
-    pos = {v: i for i, v in enumerate(ov)}
-    fi = {d: f for f, d in enumerate(names)}
-    L = np.zeros((len(ov), len(names)))
-    Psi = np.zeros((len(names), len(names)))
-    for r in pe.itertuples(index=False):
-        if r.op == "=~" and r.lhs in fi:
-            L[pos[r.rhs], fi[r.lhs]] = r.estimate
-        elif r.op == "~~" and r.lhs in fi and r.rhs in fi:
-            Psi[fi[r.lhs], fi[r.rhs]] = Psi[fi[r.rhs], fi[r.lhs]] = r.estimate
-    idx = [np.array([pos[cols[i]] for i in g]) for g in groups]
-    return _quantities(L, Psi, res.implied_cov[0].to_numpy(), res.sample_cov[0].to_numpy(), idx)
-
-
 @functools.lru_cache(maxsize=8)
 def _spec_cache(cols: tuple[str, ...], groups: tuple[tuple[int, ...], ...], names: tuple[str, ...]):
     from .sem.specification import build_spec
@@ -215,13 +198,13 @@ def _spec_cache(cols: tuple[str, ...], groups: tuple[tuple[int, ...], ...], name
 def _refit(est: Any, x0: np.ndarray) -> np.ndarray:
     """Newton steps on the exact Hessian from a nearby optimum (bootstrap resamples), with
     Fisher scoring as the fallback when a step does not decrease F."""
-    from .sem.ml import _observed_hessian, fisher_scoring
+    from .sem.ml import observed_hessian, fisher_scoring
 
     spec, groups, moms = est.spec, est.groups, est.moments
     x = x0.copy()
     ev = est.evaluate(x, info=False)
     for _ in range(1, 30):
-        H = _observed_hessian(spec, groups, moms, ev) if np.isfinite(ev.F) else None
+        H = observed_hessian(spec, groups, moms, ev) if np.isfinite(ev.F) else None
         if H is None:
             break
         step = np.linalg.solve(H, ev.grad)
@@ -238,12 +221,32 @@ def _refit(est: Any, x0: np.ndarray) -> np.ndarray:
     return x
 
 
-def _em_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Saturated mean and covariance (divisor n) under missing data, by EM (lavaan missing = "ml")."""
-    from .sem.fiml import em_saturated, make_group
+def _fiml_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray], names: list[str],
+                     x0: np.ndarray | None, fit: bool) -> tuple[dict[str, np.ndarray], np.ndarray | None, np.ndarray]:
+    """FIML path (lavaan missing = "ml"): the EM covariance (for alpha, HTMT, KMO) and, with
+    ``fit``, omega/CR/AVE from the FIML estimates; point estimates only (no standard
+    errors), warm-started from the full-sample optimum for bootstrap resamples."""
+    from .sem.estimator import SampleData
+    from .sem.fiml import FIML
+    from .sem.options import SEMOptions
+    from .sem.specification import build_spec
 
-    mu, sigma, _, _ = em_saturated(make_group(x))
-    return mu, sigma
+    spec = build_spec(_model_text(cols, groups, names), meanstructure=True)
+    est = FIML(SEMOptions(missing="fiml"))
+    est.prepare(spec, SampleData(blocks=[values[:, [cols.index(v) for v in spec.ov]]]))
+    S = est.moments[0].cov
+    back = np.array([spec.ov.index(c) for c in cols])
+    C = S[np.ix_(back, back)]  # EM covariance in the data's column order
+    if not fit:
+        return {}, None, C
+    est.check_identified()
+    x, _, _, _ = est.optimize(est.start() if x0 is None else x0)
+    M = est.groups[0]
+    mats = M.build(x)
+    sigma, _, _ = M.implied(mats)
+    ov = {v: i for i, v in enumerate(spec.ov)}
+    idx = [np.array([ov[cols[i]] for i in g]) for g in groups]
+    return _quantities(mats["L"], mats["P"], sigma, S, idx), x, C
 
 
 def _corr(cov: np.ndarray) -> np.ndarray:
@@ -426,27 +429,21 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     fiml = fiml and bool(np.isnan(x).any())  # complete data: FIML equals ML
     if not fiml:
         check_nonsingular(x, cols, "validity")
-    model = _model_text(cols, groups, names)
 
     def stats_of(xs: np.ndarray, x0: np.ndarray | None, cfa_too: bool) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         if fiml:
-            _, C = _em_moments(xs)
+            q, xn, C = _fiml_quantities(xs, cols, groups, names, x0, cfa_too)
             R = _corr(C)
-            out = {"alpha": np.array([_alpha_cov(C[np.ix_(g, g)]) for g in groups]), "htmt": htmt(R, groups)}
+            out = {"alpha": np.array([_alpha_cov(C[np.ix_(g, g)]) for g in groups]), "htmt": htmt(R, groups), **q}
+            return out, xn
         else:
             R = np.corrcoef(xs, rowvar=False)
             out = {"alpha": np.array([_alpha_result(xs[:, g], confidence_level).alpha for g in groups]),
                    "htmt": htmt(R, groups)}
         xn = None
         if cfa_too:
-            if fiml:
-                from .sem.api import cfa
-
-                out.update(_cfa_quantities_result(cfa(pd.DataFrame(xs, columns=cols), model, options=opts.replace(estimator="ML")),
-                                                  cols, groups, names))
-            else:
-                q, xn = _cfa_quantities(xs, cols, groups, names, x0)
-                out.update(q)
+            q, xn = _cfa_quantities(xs, cols, groups, names, x0)
+            out.update(q)
         return out, xn
 
     issued: list[str] = []
@@ -488,7 +485,7 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
     complete_ep = all(s in data.responses for s in ("E", "P")) and not data.has_missing
     diff = _difference_table(data, names, groups) if complete_ep else None
     if fiml:
-        k_overall, k_items, bart = _kmo_bartlett_corr(_corr(_em_moments(x)[1]), n)
+        k_overall, k_items, bart = _kmo_bartlett_corr(_corr(_fiml_quantities(x, cols, groups, names, None, False)[2]), n)
     else:
         k_overall, k_items = kmo(x, cols)
         bart = bartlett(x)

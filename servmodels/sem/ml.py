@@ -88,7 +88,7 @@ def evaluate(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments
     return Evaluation(F, g, H, per_group)
 
 
-def _observed_hessian(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], ev: Evaluation) -> np.ndarray | None:
+def observed_hessian(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], ev: Evaluation) -> np.ndarray | None:
     """Hessian of F for Lambda Psi Lambda' + Theta (+ means); None for models with B.
 
     d2F/dk dl = tr(W Sigma_kl) - tr(M_l M_k) + 2 tr(M_l Sigma^-1 S M_k), M_k = Sigma^-1 Sigma_k,
@@ -171,7 +171,7 @@ def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupM
             return x, it - 1, True, "converged"
         H = ev.info
         if newton and gmax < 1e-3:
-            Hobs = _observed_hessian(spec, groups, moments, ev)
+            Hobs = observed_hessian(spec, groups, moments, ev)
             if Hobs is not None and np.all(np.isfinite(Hobs)):
                 eig = np.linalg.eigvalsh(Hobs)
                 if eig.min() > 1e-10 * eig.max():

@@ -19,7 +19,7 @@ import numpy as np
 
 from .estimator import register
 from .fit_measures import TestStatistic
-from .ml import ML, Evaluation, _observed_hessian, evaluate, invert_information
+from .ml import ML, Evaluation, observed_hessian, evaluate, invert_information
 
 __all__ = ["MLR", "observed_information", "mlr_statistics"]
 
@@ -63,7 +63,7 @@ def observed_information(fitted, ev) -> np.ndarray:
     mean_resid = max((float(np.abs(m.mean - e["mu"]).max()) for m, e in zip(fitted.moments, ev.per_group)), default=0.0)
     H = None
     if not spec.meanstructure or mean_resid < 1e-8:
-        H = _observed_hessian(spec, fitted.groups, fitted.moments, ev)
+        H = observed_hessian(spec, fitted.groups, fitted.moments, ev)
     if H is None:
         from .fiml import numeric_hessian
 
