@@ -10,9 +10,9 @@ from ._exceptions import (
     ConvergenceError,
     DataFileError,
     DataFileNotFoundError,
+    HeywoodCaseWarning,
     InstrumentError,
     ModelSpecificationError,
-    HeywoodCaseWarning,
     NegativeReliabilityWarning,
     NonConvergenceWarning,
     NonPositiveDefiniteWarning,
@@ -27,7 +27,6 @@ from ._exceptions import (
 from ._results import Result
 from ._validation import validate_survey
 from .bootstrap import BootstrapResult, adjust_pvalues, bootstrap, gap_bootstrap
-from .sem import CFAResult, InvarianceResult, SEMOptions, cfa, ep_structure_test, instrument_model, measurement_invariance
 from .data import SurveyData
 from .datasets import example_path, load_example, load_seed_table8
 from .ikm import IKMResult, ikm, ikm_instrument
@@ -53,6 +52,15 @@ from .reliability import (
     ordinal_reliability,
 )
 from .scoring import ScoreMoments, ScoreResult, score, score_summary
+from .sem import (
+    CFAResult,
+    InvarianceResult,
+    SEMOptions,
+    cfa,
+    ep_structure_test,
+    instrument_model,
+    measurement_invariance,
+)
 from .simulate import simulate_servqual
 from .validity import EFAResult, ValidityResult, efa, validity
 

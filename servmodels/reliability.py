@@ -418,8 +418,8 @@ def ordinal_reliability(data: SurveyData, *, scores: str = "P") -> OrdinalReliab
     Likert items with 4-5 categories make Pearson correlations attenuated, so the
     ordinal coefficients are usually higher.
     """
-    from .sem import cfa
     from .polychoric import polychoric
+    from .sem import cfa
 
     data.require_complete("ordinal_reliability")
     x = data.item_scores(scores).astype(np.float64)

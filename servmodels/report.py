@@ -236,10 +236,10 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
 
     options = resolve_options(options)
     from .bootstrap import gap_bootstrap
-    from .sem import cfa
     from .ipa import QUADRANTS, ipa
     from .regression import compare_servqual_servperf
     from .scoring import score
+    from .sem import cfa
     from .sentences import alpha_sentence, cfa_sentence, compare_sentence, gap_sentence
     from .validity import efa, validity
 
@@ -294,7 +294,10 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
             warnings.simplefilter("ignore")
             fit = cfa(data, scores="P", options=options)
         f = fit.fit
-        rep.sections.append((_t("cfa", lang), _cols(pd.DataFrame([{k: f[k] for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr")}]), lang)))
+        keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_scaled", "pvalue_scaled", "scaling_factor",
+                "cfi_robust", "tli_robust", "rmsea_robust", "cfi_scaled", "rmsea_scaled")
+        row = {"estimator": options.label, **{k: f[k] for k in keys if k in f}}
+        rep.sections.append((_t("cfa", lang), _cols(pd.DataFrame([row]), lang)))
         lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "estimate", "se", "std_all"]].copy()
         lo["lhs"] = [_dim(d, lang) for d in lo["lhs"]]
         rep.sections.append((_t("cfa", lang) + (" — loadings" if lang == "en" else " — muatan faktor"), _cols(lo, lang)))

@@ -198,7 +198,7 @@ def _spec_cache(cols: tuple[str, ...], groups: tuple[tuple[int, ...], ...], name
 def _refit(est: Any, x0: np.ndarray) -> np.ndarray:
     """Newton steps on the exact Hessian from a nearby optimum (bootstrap resamples), with
     Fisher scoring as the fallback when a step does not decrease F."""
-    from .sem.ml import observed_hessian, fisher_scoring
+    from .sem.ml import fisher_scoring, observed_hessian
 
     spec, groups, moms = est.spec, est.groups, est.moments
     x = x0.copy()

@@ -18,8 +18,6 @@ import servmodels as sm
 from servmodels._results import ESTIMATE_COLUMNS, Result
 from servmodels.scoring import score_moments
 
-
-
 #: column names replaced by the standard ones (ESTIMATE_COLUMNS); none may reappear
 OLD_COLUMNS = {"pvalue", "p", "pval", "p.value", "lower", "upper", "ci_lower", "ci_upper", "lo", "hi", "coef", "lmg",
                "t", "tvalue", "t_value", "std_err", "stderr"}

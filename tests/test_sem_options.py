@@ -281,3 +281,14 @@ def test_every_error_class_is_also_the_matching_builtin():
         assert issubclass(getattr(ex, name), base), name
     with pytest.raises(FileNotFoundError):
         sm.read_survey("/no/such/survey.csv")
+
+
+def test_report_fits_with_the_options_it_is_given():
+    from servmodels.report import build_report
+
+    data = sm.read_survey(sm.load_example(), outcome="satisfaction")
+    rep = build_report(data, n_resamples=50, options=SEMOptions(estimator="MLR"))
+    cfa_table = next(t for title, t in rep.sections if title.startswith("Confirmatory") and "loadings" not in title)
+    direct = sm.cfa(data, estimator="MLR").fit
+    assert cfa_table.iloc[0]["estimator"] == "MLR"
+    assert float(cfa_table["chisq_scaled"].iloc[0]) == pytest.approx(direct["chisq_scaled"], rel=1e-12)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .estimator import register
 from .fit_measures import TestStatistic
-from .ml import ML, Evaluation, observed_hessian, evaluate, invert_information
+from .ml import ML, Evaluation, evaluate, invert_information, observed_hessian
 
 __all__ = ["MLR", "observed_information", "mlr_statistics"]
 

@@ -13,9 +13,9 @@ a = sqrt(df / tr((U Gamma)^2)), b = df - a tr(U Gamma), chi2_scaled = a chi2 + b
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import Any
+
+import numpy as np
 
 from .._exceptions import ParameterError
 from ..polychoric import PolychoricResult
@@ -131,8 +131,9 @@ class WLSMV(Estimator):
     multigroup = False
 
     def prepare(self, spec: ModelSpec, sample: SampleData) -> None:
-        from ..polychoric import polychoric
         import pandas as pd
+
+        from ..polychoric import polychoric
 
         assert sample.blocks is not None
         self.spec = prepare_spec(spec)
