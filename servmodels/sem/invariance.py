@@ -13,7 +13,7 @@ restricted model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -219,8 +219,13 @@ def ep_structure_test(data: SurveyData, *, options: SEMOptions | dict[str, Any] 
             free_lines.append(f"{d}_{s} =~ " + " + ".join(cols))
             equal_lines.append(f"{d}_{s} =~ " + " + ".join(f"l{i}*{c}" for i, c in zip(items, cols)))
     cu = [f"{inst.column('E', i)} ~~ {inst.column('P', i)}" for i in inst.items]
-    fits = {
-        "free_loadings": cfa(frame, "\n".join(free_lines + cu), options=opts),
-        "equal_loadings": cfa(frame, "\n".join(equal_lines + cu), options=opts),
-    }
+    rows = np.asarray(data.rows)
+
+    def fit(model: str) -> CFAResult:
+        res = cfa(frame, model, options=opts)
+        # the frame's rows are the SurveyData's: report rows of the file, and the ones dropped on reading
+        dropped = tuple(sorted(tuple(data.dropped_rows) + tuple(int(rows[r - 1]) for r in res.dropped_rows)))
+        return replace(res, n_dropped=res.n_dropped + data.n_dropped, dropped_rows=dropped)
+
+    fits = {"free_loadings": fit("\n".join(free_lines + cu)), "equal_loadings": fit("\n".join(equal_lines + cu))}
     return InvarianceResult(table=_compare([_row(k, v) for k, v in fits.items()]), fits=fits, options=opts)
