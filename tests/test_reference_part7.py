@@ -329,3 +329,87 @@ def test_poisson_weights_and_ideal_variance():
     ideal = GAP17.var() / 100
     reps, _ = _linear_replicates(GAP17[:, None], B_MC, 13, poisson=True, need_se=False)
     _mc_check(reps[:, 0], ideal, BD["ideal_var_stratified"])
+
+
+# ----------------------------------------------------------------------------- 5. model options (issue 13)
+OPT_PATH = REF / "lavaan_options.json"
+OPT = json.loads(OPT_PATH.read_text()) if OPT_PATH.exists() else {}
+PENDING = pytest.mark.xfail(strict=False, reason="pending issue 13 options")
+# lavaan fitMeasures name -> servmodels .fit key
+OPT_MAP = {"chisq": "chisq", "df": "df", "npar": "npar", "pvalue": "pvalue", "chisq.scaled": "chisq_scaled",
+           "df.scaled": "df_scaled", "chisq.scaling.factor": "scaling_factor", "cfi": "cfi", "tli": "tli",
+           "cfi.robust": "cfi_robust", "tli.robust": "tli_robust", "rmsea": "rmsea", "rmsea.robust": "rmsea_robust",
+           "srmr": "srmr", "logl": "loglik"}
+STEPS = ("configural", "metric", "scalar", "strict")
+SIM25 = pd.read_csv(DATA / "sim25.csv")
+
+
+def _options(**kw):
+    SEMOptions = getattr(sm, "SEMOptions", None)  # getattr: collection must not fail before issue 13 lands
+    if SEMOptions is None:
+        pytest.fail("servmodels.SEMOptions does not exist yet")
+    return SEMOptions(**kw)
+
+
+def _check_fit(fit: dict, ref: dict, rtol: float):
+    for k, v in ref.items():
+        if k in OPT_MAP:
+            assert fit[OPT_MAP[k]] == pytest.approx(v, rel=rtol, abs=1e-10), k
+
+
+def _bfi() -> pd.DataFrame:
+    return pd.read_csv(DATA / "bfi.csv")
+
+
+def test_bfi_listwise_ml():
+    ref = OPT["bfi"]["listwise_ml"]
+    res = sm.cfa(_bfi(), OPT["bfi"]["model"], nan_policy="omit")
+    assert res.n_respondents == ref["nobs"]
+    _check_fit(res.fit, ref["fit"], 1e-6)
+
+
+def _check_invariance(res, ref: dict, rtol: float):
+    for step in STEPS:
+        _check_fit(res.fits[step].fit, ref["steps"][step]["fit"], rtol)
+
+
+@PENDING
+def test_bfi_invariance_mlr_listwise():
+    ref = OPT["bfi"]["invariance_mlr"]
+    res = sm.measurement_invariance(_bfi(), OPT["bfi"]["model"], group="gender",
+                                    options=_options(estimator="MLR", missing="listwise"))
+    _check_invariance(res, ref, 1e-4)
+
+
+@PENDING
+def test_bfi_invariance_fiml():
+    ref = OPT["bfi"]["invariance_fiml"]
+    res = sm.measurement_invariance(_bfi(), OPT["bfi"]["model"], group="gender", options=_options(missing="fiml"))
+    _check_invariance(res, ref, 1e-6)
+
+
+@PENDING
+def test_bfi_fiml_mlr_single_group():
+    ref = OPT["bfi"]["fiml_mlr"]
+    res = sm.cfa(_bfi(), OPT["bfi"]["model"], options=_options(estimator="MLR", missing="fiml"))
+    _check_fit(res.fit, ref["fit"], 1e-4)
+
+
+@PENDING
+def test_servqual25_invariance_mlr():
+    # example.csv has 18 women for 25 items, so the SERVQUAL case is the 500-respondent sim25.csv
+    ref = OPT["servqual25"]["invariance_mlr"]
+    res = sm.measurement_invariance(SIM25, OPT["servqual25"]["model"], group="gender", options=_options(estimator="MLR"))
+    _check_invariance(res, ref, 1e-4)
+
+
+@PENDING
+def test_servqual25_invariance_mlr_scaled_difference():
+    # the Satorra-Bentler (2001) scaled difference between successive steps, as lavTestLRT for MLR
+    ref = OPT["servqual25"]["invariance_mlr"]["lrt"]
+    res = sm.measurement_invariance(SIM25, OPT["servqual25"]["model"], group="gender", options=_options(estimator="MLR"))
+    table = res.table.set_index("model")
+    for step, prev in zip(STEPS[1:], STEPS[:-1]):
+        r = ref[f"{step}_vs_{prev}"]
+        assert table.loc[step, "chisq_diff"] == pytest.approx(r["chisq_diff"], rel=1e-4)
+        assert table.loc[step, "p_diff"] == pytest.approx(r["pvalue"], rel=1e-4, abs=1e-12)

@@ -19,7 +19,11 @@ fitcfa <- function(...) {
 }
 
 bfi <- read.csv("tests/reference/data/bfi.csv")
-ex <- read.csv("tests/reference/data/example.csv")
+# the bundled example (example.csv) has only 18 women for 25 items: each group's covariance matrix is
+# singular and lavaan stops, so the SERVQUAL invariance case uses the 500-respondent simulation sim25.csv
+# (same layout: E1..E25, P1..P25, gender)
+ex <- read.csv("tests/reference/data/sim25.csv")
+stopifnot(min(table(read.csv("tests/reference/data/example.csv")$gender)) < 25)
 bfi_model <- paste(sapply(c("A", "C", "E", "N", "O"), function(f) paste(f, "=~", paste0(f, 1:5, collapse = " + "))),
                    collapse = "\n")
 dims <- list(tangibles = 1:5, reliability = 6:10, responsiveness = 11:15, assurance = 16:20, empathy = 21:25)
@@ -75,8 +79,9 @@ f <- fitcfa(bfi_model, data = bfi, missing = "ml", estimator = "MLR")
 out$bfi$fiml_mlr <- list(call = "cfa(model, data = bfi, missing = 'ml', estimator = 'MLR')", estimator = "MLR",
                          missing = "ml", nobs = lavInspect(f, "nobs"), fit = fm(f, MLR_KEYS))
 
-out$example <- list(data = "tests/reference/data/example.csv", model = ex_model, n_rows = nrow(ex))
-out$example$invariance_mlr <- c(list(call = "cfa(model, data = example, group = 'gender', group.equal = ..., estimator = 'MLR')",
+out$servqual25 <- list(data = "tests/reference/data/sim25.csv", model = ex_model, n_rows = nrow(ex),
+  note = "example.csv has 18 women for 25 items (singular group covariance), so sim25.csv is used")
+out$servqual25$invariance_mlr <- c(list(call = "cfa(model, data = sim25, group = 'gender', group.equal = ..., estimator = 'MLR')",
                                      estimator = "MLR", missing = "listwise"),
   invariance(ex_model, ex, "gender", MLR_KEYS, "satorra.bentler.2001", estimator = "MLR"))
 cat("all done", format(Sys.time() - t0), "\n")
