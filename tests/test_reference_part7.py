@@ -361,6 +361,9 @@ def _bfi() -> pd.DataFrame:
     return pd.read_csv(DATA / "bfi.csv")
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "servmodels bug (refs branch): ML on bfi with reverse-keyed markers (A1, E1) stops with "
+    "NonConvergenceWarning after 500 iterations; same start-value clipping as the WLSMV bug above"))
 def test_bfi_listwise_ml():
     ref = OPT["bfi"]["listwise_ml"]
     res = sm.cfa(_bfi(), OPT["bfi"]["model"], nan_policy="omit")
