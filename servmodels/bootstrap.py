@@ -221,7 +221,8 @@ def _intervals(theta_hat: np.ndarray, reps: np.ndarray, se_reps: np.ndarray, se_
     elif method == "bca":
         z0 = _z0(reps, theta_hat, interpolation)
         u = jack.mean(axis=0) - jack
-        a = (u**3).sum(axis=0) / (6 * ((u**2).sum(axis=0)) ** 1.5)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = (u**3).sum(axis=0) / (6 * ((u**2).sum(axis=0)) ** 1.5)
         za, zb = special.ndtri(lo_p), special.ndtri(hi_p)
         a1 = special.ndtr(z0 + (z0 + za) / (1 - a * (z0 + za)))
         a2 = special.ndtr(z0 + (z0 + zb) / (1 - a * (z0 + zb)))
@@ -234,6 +235,8 @@ def _intervals(theta_hat: np.ndarray, reps: np.ndarray, se_reps: np.ndarray, se_
     else:  # pragma: no cover - the public functions check the method
         raise ParameterError(f"method must be percentile, basic, bca or studentized, got {method!r}")
     out = {"ci_low": lo, "ci_high": hi, "se": reps.std(axis=0, ddof=1)}
+    if method == "bca":
+        out["acceleration"] = a
     if null is not None:
         out["p_value"] = _invert(theta_hat, reps, se_reps, se_hat, jack, method, null)
     return out
@@ -378,6 +381,15 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
             sums = np.stack([V[codes == g].sum(axis=0) for g in range(codes.max() + 1)])
             cnt = np.bincount(codes).astype(float)[:, None]
             jack = (tot - sums) / (n - cnt)  # leave one cluster out
+        elif strat is not None:
+            # stratified resampling keeps the stratum sizes n_h, so the influence values are centred within
+            # strata: L_hj = (n_h/n)(v_hj - mean_h v) (Davison & Hinkley 1997, sec. 3.7; exactly what
+            # boot.ci's default empinf(type = "reg") recovers for a mean).  _intervals takes "jackknife"
+            # values and uses their deviations from the mean, so pass -L (whose mean is 0).
+            codes = pd.factorize(strat)[0]
+            nh = np.bincount(codes).astype(float)
+            means = np.stack([V[codes == g].mean(axis=0) for g in range(len(nh))])
+            jack = -(nh[codes] / n)[:, None] * (V - means[codes])
         else:
             jack = (n * theta - V) / (n - 1)  # exact leave-one-out means, O(n)
     ints = _intervals(theta, reps, se_reps, se_hat, jack, method, confidence_level, interpolation)
@@ -397,6 +409,8 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
         "method": method, "t_ci_low": theta - tq * se_hat, "t_ci_high": theta + tq * se_hat,
         "t_p_value": np.where(level_arr == "perception", np.nan, t_p),
     })
+    if "acceleration" in ints:  # BCa's a (boot.ci computes it as sum(L^3) / (6 sum(L^2)^1.5))
+        table["acceleration"] = ints["acceleration"]
     design = f"cluster bootstrap by {cluster}" if cluster else f"stratified by {strata}" if strata else (
         "Poisson weights" if poisson else "ordinary")
     return BootstrapResult(table, method, len(reps), confidence_level, adjust, n, data.n_dropped, design,

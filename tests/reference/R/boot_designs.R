@@ -29,6 +29,14 @@ L_plain <- x - mean(x)
 acc <- function(L) sum(L^3) / (6 * sum(L^2)^1.5)
 ci_s <- boot.ci(b, conf = 0.95, type = c("perc", "basic", "bca"), L = L_strat)
 ci_p <- boot.ci(b, conf = 0.95, type = "bca", L = L_plain)
+# boot.ci's DEFAULT acceleration: influence values by regression of t* on the resampling frequencies
+# (empinf type "reg"); for a mean they are exactly (n_h/n)(x - mean_h(x)) -- the stratified influence
+# values, centred within strata -- which is what servmodels uses
+L_reg <- empinf(b, t = b$t[, 1])
+L_closed <- as.numeric(nh[s] / n * (x - ave(x, s)))
+stopifnot(max(abs(L_reg - L_closed)) < 1e-10)
+ci_d <- boot.ci(b, conf = 0.95, type = "bca")
+ci_c <- boot.ci(b, conf = 0.95, type = "bca", L = L_closed)
 out <- list(generator = "tests/reference/R/boot_designs.R", r_version = R.version.string,
             boot_version = as.character(packageVersion("boot")), seed = 20240613,
             statistic = "mean of P17 - E17, tests/reference/data/example.csv",
@@ -39,6 +47,8 @@ out <- list(generator = "tests/reference/R/boot_designs.R", r_version = R.versio
             perc = ci_s$percent[4:5], basic = ci_s$basic[4:5],
             bca_stratified_jackknife = ci_s$bca[4:5], acceleration_stratified = acc(L_strat),
             bca_ordinary_jackknife = ci_p$bca[4:5], acceleration_ordinary = acc(L_plain),
+            bca_default = ci_d$bca[4:5], acceleration_default = acc(L_reg),
+            bca_stratified_influence = ci_c$bca[4:5], acceleration_stratified_influence = acc(L_closed),
             L_stratified = unname(L_strat))
 write_json(out, "tests/reference/boot_designs.json", digits = NA, auto_unbox = TRUE)
 cat("wrote tests/reference/boot_designs.json\n")
