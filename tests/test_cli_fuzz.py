@@ -714,6 +714,8 @@ _FIXED = [
     ("report @EX --out @EX --n-resamples 20", "--out"),
     # cli.py: --dask without the distributed package (ModuleNotFoundError) or unreachable
     ("score @EX --dask 127.0.0.1:9", "--dask"),
+    # _validation.py: one column as both outcome and group (read-only isna mask, found by the fuzzer)
+    ("bootstrap @EX --n-resamples 20 --outcome village --group village", "village"),
     # io.py: a directory named like a data file
     ("validate @DIR.csv", "directory"),
 ]
