@@ -613,7 +613,7 @@ def cli_calls(draw):
     return command, kind, options + data_options
 
 
-_FAST = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+_FAST = settings(max_examples=400, deadline=None, derandomize=True, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
