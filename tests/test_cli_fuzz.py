@@ -407,6 +407,8 @@ KNOWN_INTERNAL_ERRORS: frozenset[tuple[str, str, str]] = frozenset({
     ("compare", "ValueError", "Cannot have number of splits"),
     # validity.py efa: --n-factors close to or above the number of items
     ("efa", "LinAlgError", "Singular matrix"),
+    # cli.py _cmd_cfa (being rewritten): --model-file that is not UTF-8 text; read_text only catches OSError
+    ("cfa", "UnicodeDecodeError", "codec can't decode"),
 })
 
 
@@ -743,6 +745,7 @@ _OPEN = [
     ("compare @EX --outcome satisfaction --n-splits 200 --n-repeats 1 --n-resamples 2 --no-cfa", "regression.py compare_servqual_servperf: sklearn ValueError 'Cannot have number of splits n_splits=200 greater than the number of samples'"),
     ("efa @EX --n-factors 25 --n-iter 2", "validity.py efa: LinAlgError 'Singular matrix' (as many factors as items)"),
     ("efa @EX --n-factors 30 --n-iter 2", "validity.py efa: LinAlgError 'Singular matrix' (more factors than items)"),
+    ("cfa @EX --model-file @BINMODEL", "cli.py _cmd_cfa: UnicodeDecodeError from Path.read_text on a non-UTF-8 model file"),
 ]
 
 
@@ -756,6 +759,8 @@ def test_open_internal_errors(line, tmp_path):
         for key, kind in files.items():
             if a == key:
                 a = str(make_file(tmp_path, kind))
+        if a == "@BINMODEL":
+            a = str(make_model_file(tmp_path, "binary"))
         argv.append(a.replace("@TMP", str(tmp_path)))
     code, out, err = run_cli(argv)
     check_contract(argv, code, out, err)
