@@ -91,7 +91,7 @@ class _Checker:
         return values
 
     def note_missing(self, col: str, values: np.ndarray | pd.Series) -> None:
-        miss = np.asarray(pd.isna(values), dtype=bool)
+        miss = np.array(pd.isna(values), dtype=bool)  # a copy: pd.isna of a Series can be read-only
         if col in self.invalid:
             miss &= ~self.invalid[col]
         if miss.any():

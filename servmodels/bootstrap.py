@@ -176,10 +176,18 @@ def _linear_replicates(V: np.ndarray, n_resamples: int, rng: Any, *, batch_size:
 
 
 def _quantiles(t: np.ndarray, probs: np.ndarray, interpolation: str) -> np.ndarray:
-    """Column-wise quantiles of replicates t (B x K) at per-column probabilities probs (P x K)."""
-    if interpolation == "linear":
-        return np.array([[np.percentile(t[:, k], 100 * p) for k, p in enumerate(row)] for row in probs])
-    return np.array([[_norm_inter(t[:, k], p) for k, p in enumerate(row)] for row in probs])
+    """Column-wise quantiles of replicates t (B x K) at per-column probabilities probs (P x K).
+
+    An undefined probability (BCa with a constant statistic, or so few resamples that z0 is
+    infinite) gives an undefined bound (NaN), not an error."""
+    def q(col: np.ndarray, p: float) -> float:
+        if not np.isfinite(p):
+            return np.nan
+        if interpolation == "linear":
+            return float(np.nanpercentile(col, 100 * min(max(p, 0.0), 1.0))) if np.isfinite(col).any() else np.nan
+        return _norm_inter(col, p)
+
+    return np.array([[q(t[:, k], p) for k, p in enumerate(row)] for row in probs])
 
 
 def _norm_inter(t: np.ndarray, alpha: float) -> float:
@@ -413,8 +421,20 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
         table["acceleration"] = ints["acceleration"]
     design = f"cluster bootstrap by {cluster}" if cluster else f"stratified by {strata}" if strata else (
         "Poisson weights" if poisson else "ordinary")
+    issued = list(data.warnings)
+    undefined = table.loc[table["ci_low"].isna() | table["ci_high"].isna(), "name"].tolist()
+    if undefined:
+        import warnings as _warnings
+
+        from ._exceptions import SmallSampleWarning
+
+        msg = (f"{method} interval undefined for {', '.join(map(str, undefined[:5]))}"
+               + (f" and {len(undefined) - 5} more" if len(undefined) > 5 else "")
+               + " (a constant statistic, or too few resamples)")
+        _warnings.warn(msg, SmallSampleWarning, stacklevel=2)
+        issued.append(msg)
     return BootstrapResult(table, method, len(reps), confidence_level, adjust, n, data.n_dropped, design,
-                           warnings=data.warnings)
+                           warnings=tuple(issued))
 
 
 def bootstrap(statistic: Callable[[np.ndarray], np.ndarray | float], data: np.ndarray, *, method: Method = "percentile",

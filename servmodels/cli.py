@@ -20,7 +20,8 @@ import pandas as pd
 
 from . import __version__
 from ._exceptions import DataFileError, DataFileNotFoundError, ParameterError, ServmodelsError
-from ._results import jsonable
+from ._params import check_confidence_level, check_int
+from ._results import jsonable, text_table
 from .data import SurveyData
 from .datasets import example_path
 from .instrument import SCORE_SET_NAMES, get_instrument
@@ -36,6 +37,45 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"servmodels: error: {message} (see {self.prog} --help)\n")
+
+
+#: upper bound of counts given on the command line (resamples, iterations, rows per chunk):
+#: larger values overflow numpy's index arithmetic or exhaust memory instead of running
+_MAX_COUNT = 2**31 - 1
+
+
+def _int_arg(flag: str, low: int, high: int = _MAX_COUNT) -> Any:
+    """argparse ``type=`` for an integer option in [low, high]; a bad value is a usage error naming ``flag``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+        try:
+            out = check_int(flag, value, low=low, high=high)
+        except ParameterError as exc:  # argparse already names the flag
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{flag} ")) from None
+        assert out is not None
+        return out
+
+    return parse
+
+
+def _level_arg(flag: str) -> Any:
+    """argparse ``type=`` for a confidence level strictly between 0 and 1."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+        try:
+            return check_confidence_level(value, flag)
+        except ParameterError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{flag} ")) from None
+
+    return parse
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
@@ -92,14 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", metavar="W", help="'importance' or fixed weights 'tangibles=0.2,reliability=0.3,...'")
     p.add_argument("--importance", nargs="+", metavar="COL", help="importance-point columns, one per dimension in order")
     p.add_argument("--stream", action="store_true", help="score the file in chunks with bounded memory (CSV, Parquet, SPSS)")
-    p.add_argument("--chunk-rows", type=int, default=250_000, help="rows per chunk with --stream [250000]")
+    p.add_argument("--chunk-rows", type=_int_arg("--chunk-rows", 1), default=250_000, help="rows per chunk with --stream [250000]")
     p.add_argument("--dask", metavar="SCHEDULER", help="score with Dask: 'local' or a distributed scheduler address")
     _add_output_options(p)
 
     p = sub.add_parser("items", help="item-total correlations, critical r and Cronbach's alpha")
     _add_data_options(p)
     p.add_argument("--scores", default="P", help="P, E or gap (P - E) [P]")
-    p.add_argument("--confidence-level", type=float, default=0.95, help="for critical r and the Feldt interval [0.95]")
+    p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="for critical r and the Feldt interval [0.95]")
     _add_output_options(p)
 
     p = sub.add_parser("cfa", help="confirmatory factor analysis (ML, MLR, FIML, WLSMV; lavaan-equivalent)")
@@ -112,27 +152,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-file", help="file with lavaan model syntax")
     p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict")
     _add_sem_options(p)
-    p.add_argument("--confidence-level", type=float, default=0.95, help="level of the parameter intervals [0.95]")
+    p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="level of the parameter intervals [0.95]")
     _add_output_options(p)
 
     p = sub.add_parser("reliability", help="alpha, omega, CR, AVE, Fornell-Larcker, HTMT with bootstrap CIs, gap reliability")
     _add_data_options(p)
     p.add_argument("--scores", default="P", help="P, E or gap [P]")
-    p.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples (0: no intervals) [1000]")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed; the same seed gives the same intervals [0]")
+    p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=1000, help="bootstrap resamples (0: no intervals) [1000]")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="bootstrap seed; the same seed gives the same intervals [0]")
     p.add_argument("--bootstrap-cfa", action="store_true", help="also bootstrap omega, CR and AVE (one CFA refit per resample; slower)")
-    p.add_argument("--confidence-level", type=float, default=0.95, help="[0.95]")
+    p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="[0.95]")
     _add_sem_options(p)
     _add_output_options(p)
 
     p = sub.add_parser("efa", help="exploratory factor analysis, parallel analysis, KMO/Bartlett, congruence")
     _add_data_options(p)
     p.add_argument("--scores", default="P", help="P, E or gap [P]")
-    p.add_argument("--n-factors", type=int, help="number of factors (default: parallel analysis)")
+    p.add_argument("--n-factors", type=_int_arg("--n-factors", 1), help="number of factors (default: parallel analysis)")
     p.add_argument("--method", choices=("minres", "ml"), default="minres", help="[minres]")
     p.add_argument("--rotation", choices=("promax", "varimax", "oblimin", "none"), default="promax", help="[promax]")
-    p.add_argument("--n-iter", type=int, default=100, help="random data sets for parallel analysis [100]")
-    p.add_argument("--seed", type=int, default=0, help="[0]")
+    p.add_argument("--n-iter", type=_int_arg("--n-iter", 1), default=100, help="random data sets for parallel analysis [100]")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="[0]")
     _add_output_options(p)
 
     p = sub.add_parser("regress", help="regress overall satisfaction on the dimension scores")
@@ -141,16 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cov-type", default="HC3", choices=("HC3", "classical", "cluster"), help="[HC3]")
     p.add_argument("--cluster", help="grouping column for cluster-robust SEs (e.g. village)")
     p.add_argument("--ordinal", action="store_true", help="proportional-odds logit instead of OLS")
-    p.add_argument("--importance-ci", type=int, default=0, metavar="B", help="also LMG relative importance with B bootstrap resamples")
-    p.add_argument("--seed", type=int, default=0, help="[0]")
+    p.add_argument("--importance-ci", type=_int_arg("--importance-ci", 0), default=0, metavar="B", help="also LMG relative importance with B bootstrap resamples")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="[0]")
     _add_output_options(p)
 
     p = sub.add_parser("compare", help="SERVQUAL (gap) versus SERVPERF (perception) as predictors of satisfaction")
     _add_data_options(p)
-    p.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples for the R2 difference [1000]")
-    p.add_argument("--n-splits", type=int, default=10, help="folds for cross-validated R2 [10]")
-    p.add_argument("--n-repeats", type=int, default=10, help="repeats of k-fold cross-validation [10]")
-    p.add_argument("--seed", type=int, default=0, help="[0]")
+    p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=1000, help="bootstrap resamples for the R2 difference [1000]")
+    p.add_argument("--n-splits", type=_int_arg("--n-splits", 2), default=10, help="folds for cross-validated R2 [10]")
+    p.add_argument("--n-repeats", type=_int_arg("--n-repeats", 1), default=10, help="repeats of k-fold cross-validation [10]")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="[0]")
     p.add_argument("--no-cfa", action="store_true", help="skip the CFA fit of the P and gap measurement models")
     _add_sem_options(p)
     _add_output_options(p)
@@ -159,13 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p)
     p.add_argument("--level", choices=("item", "dimension", "overall", "all"), default="dimension", help="[dimension]")
     p.add_argument("--method", choices=("bca", "percentile", "basic", "studentized"), default="bca", help="[bca]")
-    p.add_argument("--n-resamples", type=int, default=2000, help="[2000]")
-    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same output [0]")
+    p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=2000, help="[2000]")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="the same seed gives the same output [0]")
     p.add_argument("--cluster", help="resample whole clusters (e.g. village)")
     p.add_argument("--strata", help="resample within strata")
     p.add_argument("--poisson", action="store_true", help="Poisson(1) weights instead of multinomial resampling")
     p.add_argument("--adjust", choices=("holm", "bh"), default="holm", help="p-value adjustment within level [holm]")
-    p.add_argument("--confidence-level", type=float, default=0.95, help="[0.95]")
+    p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="[0.95]")
     _add_output_options(p)
 
     p = sub.add_parser("report", help="the whole analysis as HTML, Word, Markdown and LaTeX, in English or Indonesian")
@@ -173,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "id"), default="en", help="[en]")
     p.add_argument("--format", default="html,docx,md,tex", help="comma-separated: html, docx, md, tex [all]")
     p.add_argument("--out", default="servmodels-report", help="output folder [servmodels-report]")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed [0]")
-    p.add_argument("--n-resamples", type=int, default=2000, help="bootstrap resamples [2000]")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="bootstrap seed [0]")
+    p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=2000, help="bootstrap resamples [2000]")
     _add_sem_options(p)
     p.add_argument("--quiet", action="store_true", help="no warnings on stderr")
 
@@ -311,7 +351,14 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
     if args.dask:
         if args.out:
             raise ParameterError("--out is not supported with --dask; use --stream")
-        res, _ = dask_score(args.file, inst, scheduler=args.dask, **kw)
+        try:
+            res, _ = dask_score(args.file, inst, scheduler=args.dask, **kw)
+        except ServmodelsError:
+            raise
+        except ImportError as exc:
+            raise ParameterError(f"--dask {args.dask}: needs the {exc.name or 'dask'!r} package (pip install 'dask[distributed]')") from None
+        except OSError as exc:  # distributed.Client: scheduler address unreachable or malformed
+            raise ParameterError(f"--dask {args.dask}: cannot connect to the scheduler: {exc}") from None
     else:
         progress = not args.quiet and sys.stderr.isatty()
         res, _ = stream_score(args.file, inst, chunk_rows=args.chunk_rows, out=args.out, progress=progress, **kw)
@@ -475,6 +522,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
         raise ParameterError(f"--format takes html, docx, md, tex; got {args.format!r}")
     out = args.out
     args.out = None
+    _check_out_folder(out)
     data = _read(args, ["E", "P"])
     rep = build_report(data, lang=args.lang, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args))
     paths = write_report(rep, out, formats)
@@ -489,9 +537,20 @@ def _cmd_example(args: argparse.Namespace) -> None:
     sys.stdout.write(f"wrote {args.out} (synthetic example: 100 respondents, E1-E25, P1-P25, satisfaction)\n")
 
 
+def _check_out_folder(path: str) -> Path:
+    """``--out`` of report and demo: a folder that exists or can be created; checked before any work."""
+    out = Path(path)
+    if not path or (out.exists() and not out.is_dir()):
+        raise ParameterError(f"--out {path!r} must be a folder, not {'empty' if not path else 'an existing file'}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"--out: cannot create folder {path!r}: {exc.strerror or exc}") from None
+    return out
+
+
 def _cmd_demo(args: argparse.Namespace) -> None:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _check_out_folder(args.out)
     data = read_survey(example_path(), "servqual25", respondent_id="respondent_id", outcome="satisfaction", groups=["village", "gender"])
     res = score(data)
     write_table(res.items, out / "item_scores.csv")

@@ -134,6 +134,14 @@ class Instrument:
         object.__setattr__(self, "score_sets", sets)
         if "{item}" not in self.column_template:
             raise InstrumentError("column_template must contain '{item}'")
+        try:
+            self.column_template.format(set="P", item="1")
+        except (IndexError, KeyError, ValueError) as exc:
+            # str.format errors: "{0}", "{nope}", unbalanced braces
+            raise InstrumentError(
+                f"column_template {self.column_template!r} is not a valid template "
+                f"(only {{set}} and {{item}} may appear in braces): {exc}"
+            ) from None
         object.__setattr__(self, "column_map", {str(k): str(v) for k, v in dict(self.column_map).items()})
         object.__setattr__(self, "groups", tuple(str(g) for g in self.groups))
         imp = {str(k): str(v) for k, v in dict(self.importance).items()}

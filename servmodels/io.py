@@ -64,6 +64,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> tuple[pd.
             f"cannot read {str(path)!r}: unsupported file type {ext or '(none)'}; "
             f"use one of {', '.join(sorted(SUPPORTED_FORMATS))}"
         )
+    if path.is_dir():
+        raise DataFileError(f"cannot read {str(path)!r}: it is a directory, not a file")
     if not path.is_file():
         raise DataFileNotFoundError(f"cannot read {str(path)!r}: no such file")
     meta: dict[str, Any] = {"format": SUPPORTED_FORMATS[ext]}

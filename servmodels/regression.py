@@ -518,7 +518,7 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     (with ``estimator="MLR"`` the table adds the scaled chi-square and robust
     CFI/TLI/RMSEA); their warnings are kept in the table's ``warnings`` column.
     """
-    n_splits = check_int("n_splits", n_splits, low=2)
+    n_splits = check_int("n_splits", n_splits, low=2, high=max(2, data.n_respondents))
     n_repeats = check_int("n_repeats", n_repeats, low=1)
     n_resamples = check_int("n_resamples", n_resamples, low=0)
     if n_resamples == 1:

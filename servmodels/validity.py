@@ -659,7 +659,10 @@ def efa(data: SurveyData, *, scores: str = "P", n_factors: int | None = None,
     x = data.item_scores(scores).astype(np.float64)
     cols = list(data.item_columns(scores))
     n, p = x.shape
-    n_factors = check_int("n_factors", n_factors, low=1, high=p, allow_none=True)
+    # Ledermann bound: at most this many factors leave non-negative degrees of freedom,
+    # ((p - m)^2 - (p + m))/2 >= 0  <=>  m <= (2p + 1 - sqrt(8p + 1))/2
+    m_max = max(1, int(np.floor((2 * p + 1 - np.sqrt(8 * p + 1)) / 2)))
+    n_factors = check_int("n_factors", n_factors, low=1, high=m_max, allow_none=True)
     check_nonsingular(x, cols, "efa")
     R = np.corrcoef(x, rowvar=False)
     # psych fa.parallel: "fa" eigenvalues are those of R with the communalities of a
@@ -680,7 +683,7 @@ def efa(data: SurveyData, *, scores: str = "P", n_factors: int | None = None,
     q_fa = np.quantile(rand_fa, 0.95, axis=0)
     above = fa_vals > q_fa
     suggested = int(np.argmin(above)) if not above.all() else p
-    suggested = max(suggested, 1)
+    suggested = min(max(suggested, 1), m_max)
     nf = int(n_factors or suggested)
     L, uniq = (_minres if method == "minres" else _ml_efa)(R, nf)
     phi = np.eye(nf)
