@@ -643,14 +643,8 @@ def _every_file_case(command: str, kind: str, extra: list[str], folder: Path) ->
 
 
 #: (command, file kind) pairs that reach a KNOWN_INTERNAL_ERRORS entry with the base arguments
-_XFAIL_FILES = {
-    ("bootstrap", "constant_item"): "bootstrap.py _quantiles: ValueError 'Percentiles must be in the range [0, 100]'",
-    ("bootstrap", "all_constant"): "bootstrap.py _quantiles: ValueError 'Percentiles must be in the range [0, 100]'",
-    ("regress", "single_row"): "regression.py regress: ValueError 'resids must contain at least 2 elements' (statsmodels)",
-    ("compare", "single_row"): "regression.py compare_servqual_servperf: ValueError 'resids must contain at least 2 elements'",
-    ("compare", "two_rows"): "regression.py compare_servqual_servperf: LinAlgError 'Singular matrix'",
-    ("compare", "all_constant"): "regression.py compare_servqual_servperf: LinAlgError 'Singular matrix'",
-}
+#: (command, file kind) pairs that once escaped as internal errors; all fixed, so empty
+_XFAIL_FILES: dict[tuple[str, str], str] = {}
 
 
 def _file_params():
