@@ -29,6 +29,7 @@ from scipy import special
 
 from ._distributions import t_ppf, t_sf
 from ._exceptions import ParameterError
+from ._inputs import survey_input
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng, check_type
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
@@ -310,6 +311,7 @@ class BootstrapResult(Result):
                 + text_table(self.table[cols], digits))
 
 
+@survey_input
 def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int = 2000,
                   rng: int | np.random.Generator | np.random.SeedSequence | None = None, confidence_level: float = 0.95,
                   cluster: str | None = None, strata: str | None = None, poisson: bool = False,

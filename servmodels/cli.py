@@ -21,7 +21,7 @@ import pandas as pd
 from . import __version__
 from ._exceptions import DataFileError, DataFileNotFoundError, ParameterError, ServmodelsError
 from ._params import check_confidence_level, check_int
-from ._results import jsonable, text_table
+from ._results import jsonable
 from .data import SurveyData
 from .datasets import example_path
 from .instrument import SCORE_SET_NAMES, get_instrument

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._inputs import survey_input
 from ._params import check_confidence_level, check_int, check_rng
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
@@ -95,6 +96,7 @@ def _index(means: np.ndarray) -> float:
     return float(25.0 * means.mean())
 
 
+@survey_input
 def ikm(data: SurveyData, *, n_resamples: int = 2000, rng: int | np.random.Generator | None = None,
         confidence_level: float = 0.95) -> IKMResult:
     """IKM per PermenPANRB 14/2017 with a bootstrap percentile interval.

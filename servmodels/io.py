@@ -7,13 +7,14 @@ values.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ._exceptions import DataFileError, DataFileNotFoundError, Problem, ValidationError
+from ._exceptions import DataFileError, DataFileNotFoundError, ParameterError, Problem, ValidationError
 from ._validation import NanPolicy, validate_survey
 from .data import SurveyData
 from .instrument import Instrument
@@ -106,7 +107,7 @@ def read_survey(
     column_map: Mapping[str, str] | None = None,
     outcome: str | None = None,
     respondent_id: str | None = None,
-    groups: Iterable[str] | None = None,
+    groups: str | Iterable[str] | None = None,
     importance: Mapping[str, str] | None = None,
     nan_policy: NanPolicy = "raise",
     sheet: str | int | None = None,
@@ -136,8 +137,13 @@ def read_survey(
     >>> data.n_respondents, data.n_dropped
     (100, 0)
     """
+    from ._params import check_str_list
+
+    groups = check_str_list("groups", groups)
     if isinstance(source, pd.DataFrame):
         frame, meta, name = source, {"format": "DataFrame"}, "<DataFrame>"
+    elif not isinstance(source, (str, os.PathLike)):
+        raise ParameterError(f"source must be a file path or a pandas DataFrame; got {type(source).__name__}")
     else:
         frame, meta = read_table(source, sheet=sheet)
         name = str(source)

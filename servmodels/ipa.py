@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._exceptions import ParameterError
+from ._inputs import survey_input
 from ._params import check_choice, check_int, check_rng
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
@@ -78,6 +79,7 @@ class IPAResult(Result):
         return head + "\n" + text_table(self.table.reset_index(), digits)
 
 
+@survey_input
 def ipa(data: SurveyData, *, importance: Literal["expectation", "regression"] = "expectation", n_resamples: int = 1000,
         rng: int | np.random.Generator | None = None) -> IPAResult:
     """Importance-performance analysis with bootstrap quadrant probabilities.

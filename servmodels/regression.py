@@ -19,6 +19,7 @@ import pandas as pd
 
 from ._distributions import norm_sf, t_ppf, t_sf
 from ._exceptions import NumericalError, ParameterError, Problem, ValidationError
+from ._inputs import survey_input
 from ._numerics import singular_cause
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
 from ._results import Result, jsonable, text_table
@@ -140,6 +141,7 @@ class RegressionResult(Result):
         return "\n".join([head, stats, "", text_table(self.coefficients, digits)])
 
 
+@survey_input
 def regress(data: SurveyData, *, scores: ScoresKind = "P", cov_type: Literal["HC3", "classical", "cluster"] = "HC3",
             cluster: str | None = None, ordinal: bool = False, confidence_level: float = 0.95) -> RegressionResult:
     """Regress overall satisfaction on the five dimension scores.
@@ -285,6 +287,7 @@ class RelativeImportanceResult(Result):
         return head + "\n" + text_table(self.table.reset_index(), digits)
 
 
+@survey_input
 def relative_importance(data: SurveyData, *, scores: ScoresKind = "P", n_resamples: int = 1000,
                         rng: int | np.random.Generator | None = None,
                         confidence_level: float = 0.95) -> RelativeImportanceResult:
@@ -501,6 +504,7 @@ def _verdict(perf: RegressionResult, qual: RegressionResult, j: dict, cv: dict, 
     return " ".join(parts) + " Caveats: " + "; ".join(caveats) + "."
 
 
+@survey_input
 def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats: int = 10, n_resamples: int = 1000,
                               rng: int | np.random.Generator | None = None, include_cfa: bool = True,
                               confidence_level: float = 0.95, options: Any = None) -> ComparisonResult:

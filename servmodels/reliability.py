@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from ._distributions import f_ppf, t_ppf, t_sf
 from ._exceptions import NegativeReliabilityWarning, ParameterError, Problem, ValidationError
+from ._inputs import survey_input
 from ._params import check_confidence_level, check_int
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
@@ -259,6 +260,7 @@ def _corr_with(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (xc.T @ yc) / np.sqrt((xc * xc).sum(axis=0) * (yc @ yc))
 
 
+@survey_input
 def item_analysis(
     data: SurveyData, *, scores: str = "P", confidence_level: float = 0.95
 ) -> ItemAnalysisResult:
@@ -402,6 +404,7 @@ def _omega(lam: np.ndarray, theta: np.ndarray) -> float:
     return s / (s + float(np.sum(theta)))
 
 
+@survey_input
 def ordinal_reliability(data: SurveyData, *, scores: str = "P") -> OrdinalReliabilityResult:
     """Ordinal alpha and omega (Zumbo, Gadermann & Zeisser 2007) beside the Pearson ones.
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._exceptions import ParameterError
+from ._inputs import survey_input
 from ._params import check_int, check_type
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
@@ -351,6 +352,7 @@ def score_moments(data: SurveyData, *, cross: bool = False) -> ScoreMoments:
     return mom
 
 
+@survey_input
 def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None) -> ScoreResult:
     """Score a validated survey: SERVQUAL gaps, SERVPERF, respondent and aggregate levels.
 

@@ -30,6 +30,7 @@ from scipy import optimize
 
 from ._distributions import chi2_sf
 from ._exceptions import NumericalError, ServmodelsError
+from ._inputs import survey_input
 from ._numerics import check_nonsingular
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
 from ._results import Result, jsonable, text_table
@@ -357,6 +358,7 @@ class ValidityResult(Result):
         return "\n".join(parts)
 
 
+@survey_input
 def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rng: int | np.random.Generator | None = None,
              confidence_level: float = 0.95, bootstrap_cfa: bool = True, options: Any = None) -> ValidityResult:
     """Reliability and validity of an instrument's dimensions in one call.
@@ -632,6 +634,7 @@ class EFAResult(Result):
         ])
 
 
+@survey_input
 def efa(data: SurveyData, *, scores: str = "P", n_factors: int | None = None,
         method: Literal["minres", "ml"] = "minres", rotation: Literal["promax", "varimax", "oblimin"] | None = "promax",
         n_iter: int = 100, rng: int | np.random.Generator | None = 0) -> EFAResult:
