@@ -304,11 +304,13 @@ class BootstrapResult(Result):
                          "adjust": self.adjust, "design": self.design, "n_respondents": self.n_respondents,
                          "n_dropped": self.n_dropped, "gaps": t, "warnings": list(self.warnings)})
 
-    def summary(self, digits: int = 3) -> str:
+    def summary(self, digits: int = 3, levels: tuple[str, ...] | None = None) -> str:
+        """Text table; ``levels`` (e.g. ``("dimension",)``) keeps only those rows, like ``to_dict``."""
         cols = ["level", "name", "estimate", "se", "ci_low", "ci_high", "p_value", "p_adjusted", "t_ci_low", "t_ci_high"]
+        t = self.table if levels is None else self.table[self.table["level"].isin(levels)]
         return (f"Bootstrap ({self.method}, {self.n_resamples} resamples, {self.design}) — n = {self.n_respondents}; "
                 f"{round(self.confidence_level * 100)}% intervals; p adjusted by {self.adjust} within level\n"
-                + text_table(self.table[cols], digits))
+                + text_table(t[cols], digits))
 
 
 @survey_input

@@ -510,7 +510,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
                         poisson=args.poisson, adjust=args.adjust, progress=progress)
     levels = ("item", "dimension", "overall", "perception") if args.level == "all" else (args.level,)
     table = res.table[res.table["level"].isin(levels)]
-    _emit(args, res.to_dict(levels), res.summary(), table)
+    _emit(args, res.to_dict(levels), res.summary(levels=levels), table)
 
 
 def _cmd_report(args: argparse.Namespace) -> None:

@@ -70,3 +70,9 @@ def test_wrong_inputs_are_parameter_errors():
         sm.score(sm.read_survey(EXAMPLE), scale=(1, 5))
     with pytest.raises(sm.ParameterError, match="groups"):
         sm.read_survey(EXAMPLE, groups=5)
+
+
+def test_bootstrap_text_output_follows_level(capsys):
+    assert main(["bootstrap", str(EXAMPLE), "--scale", "1", "4", "--level", "dimension", "--n-resamples", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "tangibles" in out and "gap17" not in out and " item " not in out
