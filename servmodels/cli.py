@@ -157,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reliability", help="alpha, omega, CR, AVE, Fornell-Larcker, HTMT with bootstrap CIs, gap reliability")
     _add_data_options(p)
+    p.set_defaults(nan_policy=None)  # like cfa: incomplete respondents dropped listwise and counted (or --missing fiml)
     p.add_argument("--scores", default="P", help="P, E or gap [P]")
     p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=1000, help="bootstrap resamples (0: no intervals) [1000]")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="bootstrap seed; the same seed gives the same intervals [0]")
@@ -405,8 +406,14 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         data = _read(args, needed)
         args.nan_policy = policy
         args.scores = code
-    res = cfa(data, model, options=opts, scores=args.scores, structure=args.structure, group=group,
-              nan_policy=args.nan_policy)
+    inv = None
+    if args.invariance:
+        # the configural step is the grouped model itself: fitted once, reported as the main result
+        inv = measurement_invariance(data, model, group=group, options=opts, scores=args.scores, nan_policy=args.nan_policy)
+        res = inv.fits["configural"]
+    else:
+        res = cfa(data, model, options=opts, scores=args.scores, structure=args.structure, group=group,
+                  nan_policy=args.nan_policy)
     payload = res.to_dict()
     # lavaan's column names in the CLI JSON (documented): est, pvalue
     payload["parameters"] = [{("est" if k == "estimate" else "pvalue" if k == "p_value" else k): v for k, v in row.items()}
@@ -415,8 +422,7 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     if res.n_dropped and not args.quiet:
         sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) with missing answers dropped (listwise); "
                          f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
-    if args.invariance:
-        inv = measurement_invariance(data, model, group=group, options=opts, scores=args.scores, nan_policy=args.nan_policy)
+    if inv is not None:
         payload["invariance"] = jsonable(inv.to_frame())
         text += "\n\n" + inv.summary()
     _emit(args, payload, text, res.parameters)
@@ -437,8 +443,9 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
 
     code, needed = _scores_and_sets(args.scores)
     opts = _sem_options(args)
-    if opts.missing == "fiml":
-        args.nan_policy = "fiml"  # keep every answer: alpha, HTMT and the CFA use the EM/FIML estimates
+    if opts.missing == "fiml" or args.nan_policy is None:
+        # keep incomplete respondents: validity uses every answer (fiml) or drops them listwise and counts them
+        args.nan_policy = "fiml"
     inst = get_instrument(args.instrument)
     # read E as well when the file has it, so the P - E difference-score table can be given
     sets = needed if code != "P" or "E" not in inst.score_sets else None
@@ -450,6 +457,9 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
         data = _read(args, needed)
     res = validity(data, scores=code, n_resamples=args.n_resamples, rng=args.seed,
                    confidence_level=args.confidence_level, bootstrap_cfa=args.bootstrap_cfa, options=opts)
+    if res.n_dropped and not args.quiet:
+        sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) dropped (missing answers); "
+                         f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
     _emit(args, res.to_dict(), res.summary(), res.dimensions.reset_index())
 
 
@@ -485,9 +495,16 @@ def _cmd_regress(args: argparse.Namespace) -> None:
     _emit(args, payload, text, res.coefficients)
 
 
+def _no_fiml(args: argparse.Namespace, command: str) -> None:
+    if args.missing == "fiml":
+        raise ParameterError(f"{command}: --missing fiml applies to cfa and reliability; the regressions of {command} "
+                             "need complete answers (use --nan-policy omit to drop incomplete respondents)")
+
+
 def _cmd_compare(args: argparse.Namespace) -> None:
     from .regression import compare_servqual_servperf
 
+    _no_fiml(args, "compare")
     _need_outcome(args)
     data = _read(args, None)
     res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
@@ -516,6 +533,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
 def _cmd_report(args: argparse.Namespace) -> None:
     from .report import build_report, write_report
 
+    _no_fiml(args, "report")
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("html", "docx", "md", "tex", "latex")]
     if bad or not formats:

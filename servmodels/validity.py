@@ -165,8 +165,28 @@ def _model_text(cols: list[str], groups: list[np.ndarray], names: list[str]) -> 
     return "\n".join(f"{d} =~ " + " + ".join(cols[i] for i in g) for d, g in zip(names, groups))
 
 
+def _check_full_fit(ok: bool, iterations: int, mats: dict, spec: Any, options: Any) -> None:
+    """The checks cfa makes, for the full-sample fit behind omega/CR/AVE: no convergence is a
+    ConvergenceError with ``strict`` (else a warning); Heywood cases are warned about, since
+    they push omega, CR or AVE above 1."""
+    from ._exceptions import ConvergenceError, HeywoodCaseWarning, NonConvergenceWarning
+
+    if not ok:
+        msg = (f"validity: the CFA behind omega, CR and AVE ({options.label}) did not converge after "
+               f"{iterations} iterations; those values are not trustworthy")
+        if options.strict:
+            raise ConvergenceError(msg)
+        warnings.warn(msg, NonConvergenceWarning, stacklevel=3)
+    neg = [spec.ov[i] for i in np.flatnonzero(np.diag(mats["T"]) < 0)]
+    negl = [spec.lv[i] for i in np.flatnonzero(np.diag(mats["P"]) < 0)]
+    if neg or negl:
+        what = ", ".join(neg + negl)
+        warnings.warn(f"validity: Heywood case in the CFA behind omega, CR and AVE (negative variance of {what}); "
+                      "omega, CR or AVE may exceed 1", HeywoodCaseWarning, stacklevel=3)
+
+
 def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray], names: list[str],
-                    x0: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                    x0: np.ndarray | None = None, options: Any = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Fast ML path (complete data): ML and MLR share their estimates, so their omega/CR/AVE
     are the same; bootstrap resamples are refitted by Newton steps from the full-sample optimum."""
     from .sem.estimator import SampleData
@@ -178,12 +198,14 @@ def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray
     est.prepare(spec, SampleData(blocks=[values[:, [cols.index(v) for v in spec.ov]]]))
     if x0 is None:
         est.check_identified()
-        x, _, _, _ = est.optimize(est.start())
+        x, it, ok, _ = est.optimize(est.start())
     else:
         x = _refit(est, x0)
     M = est.groups[0]
     mats = M.build(x)
     sigma, _, _ = M.implied(mats)
+    if x0 is None:
+        _check_full_fit(ok, it, mats, spec, options)
     ov = {v: i for i, v in enumerate(spec.ov)}
     idx = [np.array([ov[cols[i]] for i in g]) for g in groups]
     return _quantities(mats["L"], mats["P"], sigma, est.moments[0].cov, idx), x
@@ -223,7 +245,7 @@ def _refit(est: Any, x0: np.ndarray) -> np.ndarray:
 
 
 def _fiml_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray], names: list[str],
-                     x0: np.ndarray | None, fit: bool) -> tuple[dict[str, np.ndarray], np.ndarray | None, np.ndarray]:
+                     x0: np.ndarray | None, fit: bool, options: Any = None) -> tuple[dict[str, np.ndarray], np.ndarray | None, np.ndarray]:
     """FIML path (lavaan missing = "ml"): the EM covariance (for alpha, HTMT, KMO) and, with
     ``fit``, omega/CR/AVE from the FIML estimates; point estimates only (no standard
     errors), warm-started from the full-sample optimum for bootstrap resamples."""
@@ -241,10 +263,12 @@ def _fiml_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarra
     if not fit:
         return {}, None, C
     est.check_identified()
-    x, _, _, _ = est.optimize(est.start() if x0 is None else x0)
+    x, it, ok, _ = est.optimize(est.start() if x0 is None else x0)
     M = est.groups[0]
     mats = M.build(x)
     sigma, _, _ = M.implied(mats)
+    if x0 is None:
+        _check_full_fit(ok, it, mats, spec, options)
     ov = {v: i for i, v in enumerate(spec.ov)}
     idx = [np.array([ov[cols[i]] for i in g]) for g in groups]
     return _quantities(mats["L"], mats["P"], sigma, S, idx), x, C
@@ -434,7 +458,7 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
 
     def stats_of(xs: np.ndarray, x0: np.ndarray | None, cfa_too: bool) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         if fiml:
-            q, xn, C = _fiml_quantities(xs, cols, groups, names, x0, cfa_too)
+            q, xn, C = _fiml_quantities(xs, cols, groups, names, x0, cfa_too, opts)
             R = _corr(C)
             out = {"alpha": np.array([_alpha_cov(C[np.ix_(g, g)]) for g in groups]), "htmt": htmt(R, groups), **q}
             return out, xn
@@ -444,7 +468,7 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
                    "htmt": htmt(R, groups)}
         xn = None
         if cfa_too:
-            q, xn = _cfa_quantities(xs, cols, groups, names, x0)
+            q, xn = _cfa_quantities(xs, cols, groups, names, x0, opts)
             out.update(q)
         return out, xn
 
@@ -453,6 +477,8 @@ def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rn
         warnings.simplefilter("always")
         full, x_hat = stats_of(x, None, True)
     issued += [str(w.message) for w in caught]
+    for w in caught:  # recorded on the result and passed on to the caller (the CLI prints them)
+        warnings.warn(w.message, w.category, stacklevel=2)
     dims = pd.DataFrame({k: full[k] for k in ("alpha", "omega", "composite_reliability", "ave")}, index=names)
     dims["sqrt_ave"] = np.sqrt(dims["ave"])
     phi = full["factor_cor"]

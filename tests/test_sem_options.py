@@ -292,3 +292,30 @@ def test_report_fits_with_the_options_it_is_given():
     direct = sm.cfa(data, estimator="MLR").fit
     assert cfa_table.iloc[0]["estimator"] == "MLR"
     assert float(cfa_table["chisq_scaled"].iloc[0]) == pytest.approx(direct["chisq_scaled"], rel=1e-12)
+
+
+def _improper_survey():
+    # few respondents, P1-P4 random and P2 = P1 except three rows: the tangibles factor is improper
+    # (without checks, omega = 2.29, CR = 2.04, AVE = 2.62 were reported silently)
+    rng = np.random.default_rng(0)
+    n = int(rng.integers(27, 45))
+    df = sm.simulate_servqual(n, rng=0)
+    for c in ("P1", "P2", "P3", "P4"):
+        df[c] = rng.integers(1, 5, size=n)
+    df["P2"] = df["P1"]
+    df.loc[df.index[:3], "P2"] = rng.integers(1, 5, 3)
+    return sm.read_survey(df)
+
+
+def test_validity_reports_an_untrustworthy_cfa_and_strict_refuses_it():
+    data = _improper_survey()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sm.validity(data, n_resamples=0)
+    kinds = {w.category for w in caught}
+    assert sm.NonConvergenceWarning in kinds and sm.HeywoodCaseWarning in kinds
+    assert any("did not converge" in w for w in res.warnings) and any("Heywood" in w for w in res.warnings)
+    with pytest.raises(sm.ConvergenceError, match="omega"):
+        sm.validity(data, n_resamples=0, options=SEMOptions(strict=True))
+    with pytest.raises(sm.ConvergenceError):
+        sm.cfa(data, strict=True)  # the same model, the same verdict

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import ModelSpecificationError, NumericalError, ParameterError, Problem, ValidationError
-from .._params import check_choice, check_type
+from .._params import check_choice, check_int, check_type
 from ..data import SurveyData
 from ..instrument import Instrument
 from .estimator import SampleData, get_estimator
@@ -273,8 +273,7 @@ def cfa(
                 raise ParameterError("sample_cov must be a finite symmetric matrix")
             if ms and mn is None:
                 raise ParameterError("a mean structure needs sample_mean")
-            if int(n) < 2:
-                raise ParameterError(f"n_obs must be >= 2; got {n}")
+            n = check_int("n_obs", n, low=2)
             mean_vec = None if mn is None else np.asarray(mn.loc[spec.ov] if isinstance(mn, pd.Series) else mn, float)
             moments.append(moments_from_cov(c, mean_vec, int(n), opts.likelihood, names=spec.ov))
         fit = _run(cls, opts, spec, SampleData(moments=moments))

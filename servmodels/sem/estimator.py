@@ -101,7 +101,7 @@ class Estimator:
     def optimize(self, x0: np.ndarray) -> tuple[np.ndarray, int, bool, str]:
         from .ml import fisher_scoring
 
-        return fisher_scoring(self.spec, self.groups, self.moments, x0, evaluator=self.evaluate, max_iter=2000)
+        return fisher_scoring(self.spec, self.groups, self.moments, x0, evaluator=self.evaluate, max_iter=500)
 
     def vcov(self, ev: Evaluation) -> tuple[np.ndarray, bool]:  # pragma: no cover
         raise NotImplementedError
@@ -203,8 +203,8 @@ def get_estimator(options: SEMOptions, *, n_groups: int = 1, raw: bool = True) -
         raise ParameterError(f"estimator={options.estimator!r} with missing={options.missing!r} is not implemented; "
                              f"implemented: {done}")
     if n_groups > 1 and not cls.multigroup:
-        raise ParameterError(f"estimator={options.estimator!r} with several groups (group=, measurement invariance) "
-                             "is not implemented yet; use estimator='ML' or 'MLR'")
+        raise ParameterError(f"estimator={options.estimator!r} with several groups (a group column, measurement "
+                             "invariance) is not implemented yet; use estimator='ML' or estimator='MLR'")
     if not raw and cls.needs_raw:
         what = "missing='fiml'" if options.missing == "fiml" else f"estimator={options.estimator!r}"
         raise ParameterError(f"{what} needs raw data (casewise information), not a covariance matrix")

@@ -179,7 +179,10 @@ def evaluate_fiml(spec: ModelSpec, groups: list[Matrices], mgroups: list[Missing
 
 
 def numeric_hessian(fun, x: np.ndarray) -> np.ndarray:
-    """Central differences of an analytic gradient, symmetrised."""
+    """Central differences of an analytic gradient, symmetrised.
+
+    NaN where the gradient is undefined next to ``x`` (implied covariance matrix not
+    positive definite there): the caller then reports the information as singular."""
     q = len(x)
     H = np.zeros((q, q))
     for k in range(q):
@@ -187,7 +190,10 @@ def numeric_hessian(fun, x: np.ndarray) -> np.ndarray:
         xp, xm = x.copy(), x.copy()
         xp[k] += h
         xm[k] -= h
-        H[:, k] = (fun(xp) - fun(xm)) / (2 * h)
+        gp, gm = fun(xp), fun(xm)
+        if gp is None or gm is None:
+            return np.full((q, q), np.nan)
+        H[:, k] = (gp - gm) / (2 * h)
     return 0.5 * (H + H.T)
 
 
@@ -284,7 +290,7 @@ class FIML(Estimator):
         return evaluate_fiml(self.spec, self.groups, self.mgroups, x, grad=grad, info=info)
 
     def optimize(self, x0: np.ndarray) -> tuple[np.ndarray, int, bool, str]:
-        return fisher_scoring(self.spec, self.groups, self.moments, x0, evaluator=self.evaluate, max_iter=2000)
+        return fisher_scoring(self.spec, self.groups, self.moments, x0, evaluator=self.evaluate, max_iter=500)
 
     def _hessian(self) -> np.ndarray:
         if not hasattr(self, "_H"):

@@ -92,7 +92,8 @@ class SEMOptions:
                 raise ParameterError("estimator='WLSMV' treats every item as ordinal; ordered=False contradicts it")
         if self.estimator == "WLSMV" and self.missing == "fiml":
             raise ParameterError("estimator='WLSMV' with missing='fiml' is not implemented (lavaan uses pairwise "
-                                 "deletion for WLSMV); use missing='listwise' or estimator='ML'/'MLR' with 'fiml'")
+                                 "deletion for WLSMV); use missing='listwise', or missing='fiml' with estimator='ML' "
+                                 "or estimator='MLR'")
         if self.estimator == "WLSMV" and self.likelihood != "normal":
             raise ParameterError("likelihood='wishart' applies to ML estimators, not to estimator='WLSMV'")
 

@@ -191,10 +191,10 @@ def build_result(fit: Fit, *, model: str, options: SEMOptions, n_dropped: int = 
     """Parameter table, fit measures, R², warnings: the same for every estimator."""
     spec = fit.spec
     issued: list[str] = []
-    what = f"the {options.estimator} optimiser"
+    what = f"the optimiser ({options.label})"
     if not fit.converged:
-        msg = (f"{what} did not converge after {fit.iterations} iterations ({fit.message}); "
-               "estimates are not trustworthy")
+        reason = "" if fit.message.startswith("no convergence") else f" ({fit.message})"
+        msg = f"{what} did not converge after {fit.iterations} iterations{reason}; estimates are not trustworthy"
         if options.strict:
             raise ConvergenceError(msg)
         _warn(issued, msg, NonConvergenceWarning)
