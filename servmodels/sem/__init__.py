@@ -6,6 +6,7 @@ Laid out one concern per module, as lavaan splits its R code:
 ``syntax``         lavaan model syntax -> statements (``lavParseModelString``)
 ``specification``  parameter table and model matrices (``lavParTable``)
 ``start``          starting values (``lav_start``)
+``moments``        sample means and covariances, causes of singularity (``lav_samplestats``)
 ``options``        :class:`SEMOptions`, the one options object
 ``estimator``      the estimator interface and its registry
 ``ml``             normal-theory ML: objective, gradient, information, test

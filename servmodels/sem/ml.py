@@ -16,19 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._exceptions import NumericalError
 from .estimator import Estimator, SampleData, register
 from .fit_measures import TestStatistic
+from .moments import GroupMoments, diagnose_singular, moments_from_cov, sample_moments  # noqa: F401 (re-exported)
 from .specification import Matrices, ModelSpec
-
-
-@dataclass
-class GroupMoments:
-    cov: np.ndarray  # divisor n (normal) or n - 1 (wishart)
-    mean: np.ndarray
-    n: int
-    logdet: float
-    data: np.ndarray | None = None  # raw rows, kept for robust (casewise) statistics
 
 
 @dataclass
@@ -195,61 +186,6 @@ def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupM
         if dx < tol:
             return x, it, True, "converged"
     return x, max_iter, False, f"no convergence after {max_iter} iterations"
-
-
-# ----------------------------------------------------------------------------- sample moments
-def diagnose_singular(x: np.ndarray | None, names: list[str] | tuple[str, ...], cov: np.ndarray | None = None) -> str:
-    """Why a covariance matrix is singular, in words a user can act on."""
-    if cov is None:
-        assert x is not None
-        xc = x - x.mean(axis=0)
-        cov = xc.T @ xc / max(len(x) - 1, 1)
-    p = cov.shape[0]
-    var = np.diag(cov)
-    const = [names[i] for i in np.flatnonzero(var <= 1e-14 * max(1.0, float(np.abs(var).max(initial=0.0))))]
-    if const:
-        return "constant item(s) (zero variance): " + ", ".join(const)
-    if x is not None and len(x) <= p:
-        return f"{len(x)} respondents for {p} variables (a covariance matrix needs more respondents than variables)"
-    sd = np.sqrt(var)
-    r = cov / np.outer(sd, sd)
-    pairs = [(names[i], names[j]) for i in range(p) for j in range(i + 1, p) if abs(r[i, j]) > 1 - 1e-10]
-    if pairs:
-        return "identical or perfectly correlated items: " + ", ".join(f"{a} and {b}" for a, b in pairs[:5])
-    w, v = np.linalg.eigh(r)
-    k = int(np.argmin(w))
-    involved = [names[i] for i in np.flatnonzero(np.abs(v[:, k]) > 0.1)]
-    return "perfectly collinear items (one is a linear combination of others): " + ", ".join(involved[:8])
-
-
-def sample_moments(x: np.ndarray, likelihood: str, names: list[str] | tuple[str, ...] = (), label: str = "") -> GroupMoments:
-    """Mean and covariance (divisor n for the normal likelihood, n - 1 for Wishart) of raw rows."""
-    n, p = x.shape
-    mean = x.mean(axis=0)
-    xc = x - mean
-    cov = xc.T @ xc / (n if likelihood == "normal" else n - 1)
-    sign, logdet = np.linalg.slogdet(cov)
-    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r_min = float(np.linalg.eigvalsh(cov / np.outer(sd, sd)).min()) if np.all(sd > 0) else 0.0
-    if n <= p or sign <= 0 or not np.isfinite(logdet) or not r_min > 1e-12:
-        where = f" in group {label}" if label else ""
-        raise NumericalError(f"the sample covariance matrix{where} is singular: {diagnose_singular(x, list(names))}")
-    return GroupMoments(cov=cov, mean=mean, n=int(n), logdet=float(logdet), data=x)
-
-
-def moments_from_cov(cov: np.ndarray, mean: np.ndarray | None, n: int, likelihood: str, *, unbiased: bool = True,
-                     names: list[str] | tuple[str, ...] = ()) -> GroupMoments:
-    """Moments from a covariance matrix; an unbiased (n - 1) matrix is rescaled to divisor n
-    for the normal likelihood, as lavaan does with ``sample.cov``."""
-    cov = np.asarray(cov, dtype=np.float64)
-    if unbiased and likelihood == "normal":
-        cov = cov * (n - 1) / n
-    sign, logdet = np.linalg.slogdet(cov)
-    if sign <= 0 or not np.isfinite(logdet):
-        raise NumericalError(f"the sample covariance matrix is not positive definite: {diagnose_singular(None, list(names), cov)}")
-    p = cov.shape[0]
-    return GroupMoments(cov=cov, mean=np.zeros(p) if mean is None else np.asarray(mean, float), n=int(n), logdet=float(logdet))
 
 
 def plain_per_group(groups: list[Matrices], x: np.ndarray) -> list[dict]:
