@@ -161,6 +161,16 @@ def _quantities(L: np.ndarray, Psi: np.ndarray, sigma: np.ndarray, S: np.ndarray
     return {"omega": omega, "composite_reliability": cr, "ave": ave, "factor_cor": Psi / np.outer(d, d)}
 
 
+def _quantities_at(est: Any, x: np.ndarray, S: np.ndarray, cols: list[str], groups: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """omega/CR/AVE of a fitted one-group estimator at x, against the h1 covariance S."""
+    M = est.groups[0]
+    mats = M.build(x)
+    sigma, _, _ = M.implied(mats)
+    ov = {v: i for i, v in enumerate(est.spec.ov)}
+    idx = [np.array([ov[cols[i]] for i in g]) for g in groups]
+    return _quantities(mats["L"], mats["P"], sigma, S, idx)
+
+
 def _model_text(cols: list[str], groups: list[np.ndarray], names: list[str]) -> str:
     return "\n".join(f"{d} =~ " + " + ".join(cols[i] for i in g) for d, g in zip(names, groups))
 
@@ -201,14 +211,9 @@ def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray
         x, it, ok, _ = est.optimize(est.start())
     else:
         x = _refit(est, x0)
-    M = est.groups[0]
-    mats = M.build(x)
-    sigma, _, _ = M.implied(mats)
     if x0 is None:
-        _check_full_fit(ok, it, mats, spec, options)
-    ov = {v: i for i, v in enumerate(spec.ov)}
-    idx = [np.array([ov[cols[i]] for i in g]) for g in groups]
-    return _quantities(mats["L"], mats["P"], sigma, est.moments[0].cov, idx), x
+        _check_full_fit(ok, it, est.groups[0].build(x), spec, options)
+    return _quantities_at(est, x, est.moments[0].cov, cols, groups), x
 
 
 @functools.lru_cache(maxsize=8)
@@ -264,14 +269,9 @@ def _fiml_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarra
         return {}, None, C
     est.check_identified()
     x, it, ok, _ = est.optimize(est.start() if x0 is None else x0)
-    M = est.groups[0]
-    mats = M.build(x)
-    sigma, _, _ = M.implied(mats)
     if x0 is None:
-        _check_full_fit(ok, it, mats, spec, options)
-    ov = {v: i for i, v in enumerate(spec.ov)}
-    idx = [np.array([ov[cols[i]] for i in g]) for g in groups]
-    return _quantities(mats["L"], mats["P"], sigma, S, idx), x, C
+        _check_full_fit(ok, it, est.groups[0].build(x), spec, options)
+    return _quantities_at(est, x, S, cols, groups), x, C
 
 
 def _corr(cov: np.ndarray) -> np.ndarray:
