@@ -19,6 +19,7 @@ from ._exceptions import (
     NumericalError,
     ParameterError,
     Problem,
+    ReverseKeyWarning,
     ServmodelsError,
     ServmodelsWarning,
     SmallSampleWarning,
@@ -140,5 +141,6 @@ __all__ = [
     "NonConvergenceWarning",
     "HeywoodCaseWarning",
     "NonPositiveDefiniteWarning",
+    "ReverseKeyWarning",
     "__version__",
 ]

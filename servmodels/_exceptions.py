@@ -178,3 +178,7 @@ class HeywoodCaseWarning(ServmodelsWarning):
 
 class NonPositiveDefiniteWarning(ServmodelsWarning):
     """A latent covariance matrix (Psi) or residual matrix (Theta) is not positive definite."""
+
+
+class ReverseKeyWarning(ServmodelsWarning):
+    """Items correlate negatively with their dimension: probably reverse-keyed and not declared."""

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from ._exceptions import ParameterError
+from ._results import Result
 from .data import SurveyData
 
 __all__ = ["as_survey", "survey_input", "READ_KEYWORDS"]
@@ -26,11 +27,27 @@ __all__ = ["as_survey", "survey_input", "READ_KEYWORDS"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: keywords an estimator passes to read_survey when it is given a DataFrame or a path
-READ_KEYWORDS = ("instrument", "scale", "nan_policy", "groups", "outcome", "respondent_id", "sheet", "score_sets")
+READ_KEYWORDS = ("instrument", "scale", "nan_policy", "groups", "outcome", "respondent_id", "sheet", "score_sets",
+                 "reverse")
 
-#: score sets needed by a ``scores=`` value (others are not required in the file)
-_NEEDED = {"P": ["P"], "E": ["E"], "gap": ["E", "P"], "M": ["M"], "D": ["D"], "adequacy": ["M", "P"],
-           "superiority": ["D", "P"]}
+#: ``scores=`` left to the instrument's default (its only set, else P)
+DEFAULT_SCORES = "<default>"
+
+
+def _needed_sets(instrument: Any, scores: str | None) -> list[str] | None:
+    """Score sets a ``scores=`` value needs in the file (others are not required), or None for all."""
+    if scores is None:
+        return None
+    if scores == DEFAULT_SCORES:
+        try:
+            return [instrument.default_scores()]
+        except ParameterError:
+            return None
+    gaps = {g.lower(): ab for g, ab in instrument.gaps.items()}
+    if str(scores).lower() in gaps:
+        return list(gaps[str(scores).lower()])
+    code = instrument.set_code(scores)
+    return [code] if code is not None else None
 
 
 def as_survey(data: Any, *, what: str = "data", scores: str | None = None, **read: Any) -> SurveyData:
@@ -53,11 +70,15 @@ def as_survey(data: Any, *, what: str = "data", scores: str | None = None, **rea
     if isinstance(data, (pd.DataFrame, str, os.PathLike)):
         from .io import read_survey
 
-        instrument = given.pop("instrument", "servqual25")
+        from .instrument import get_instrument
+
+        instrument = get_instrument(given.pop("instrument", "servqual25"))
         if isinstance(given.get("groups"), str):
             given["groups"] = [given["groups"]]
-        if "score_sets" not in given and scores is not None and scores in _NEEDED:
-            given["score_sets"] = _NEEDED[scores]
+        if "score_sets" not in given:
+            needed = _needed_sets(instrument, scores)
+            if needed is not None:
+                given["score_sets"] = needed
         return read_survey(data, instrument, **given)
     raise ParameterError(
         f"{what} must be SurveyData (from read_survey), a pandas DataFrame or a file path; got {type(data).__name__}"
@@ -78,8 +99,15 @@ def survey_input(func: F) -> F:
     def wrapper(data: Any, *args: Any, **kwargs: Any) -> Any:
         read = {k: kwargs.pop(k) for k in READ_KEYWORDS if k in kwargs}
         scores = kwargs.get("scores", scores_default) if has_scores else None
-        data = as_survey(data, what="data", scores=scores if isinstance(scores, str) else None, **read)
-        return func(data, *args, **kwargs)
+        wanted = DEFAULT_SCORES if has_scores and scores is None else scores if isinstance(scores, str) else None
+        data = as_survey(data, what="data", scores=wanted, **read)
+        if has_scores and scores is None:
+            # the instrument's own default: its only score set, else perception P
+            kwargs["scores"] = data.instrument.default_scores()
+        result = func(data, *args, **kwargs)
+        if isinstance(result, Result) and data.instrument.reverse:
+            result._record_reverse(data.instrument)
+        return result
 
     params = list(sig.parameters.values())
     extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None) for k in READ_KEYWORDS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -59,6 +60,41 @@ class Result:
     """
 
     warnings: tuple[str, ...]
+
+    #: columns of the reverse-keyed items, recoded ``min + max - x`` before the analysis
+    #: (recorded by the estimator from the data's instrument; empty when none)
+    reverse_keyed: tuple[str, ...] = ()
+
+    def _record_reverse(self, instrument: Any) -> None:
+        """Record the instrument's reverse-keyed items on this (frozen) result."""
+        cols = tuple(c for s in instrument.score_sets for c in instrument.reverse_columns(s))
+        object.__setattr__(self, "reverse_keyed", cols)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every result states its reverse-keyed items the same way: each subclass's own
+        # to_dict() gains a "reverse_keyed" key and its summary() a closing line.
+        super().__init_subclass__(**kwargs)
+        own_dict, own_summary = cls.__dict__.get("to_dict"), cls.__dict__.get("summary")
+        if own_dict is not None and not getattr(own_dict, "_states_reverse", False):
+            @functools.wraps(own_dict)
+            def to_dict(self: Result, *args: Any, **kw: Any) -> dict[str, Any]:
+                out = own_dict(self, *args, **kw)
+                if isinstance(out, dict):
+                    out["reverse_keyed"] = list(self.reverse_keyed)
+                return out
+
+            to_dict._states_reverse = True  # type: ignore[attr-defined]
+            cls.to_dict = to_dict  # type: ignore[method-assign]
+        if own_summary is not None and not getattr(own_summary, "_states_reverse", False):
+            @functools.wraps(own_summary)
+            def summary(self: Result, *args: Any, **kw: Any) -> str:
+                text = own_summary(self, *args, **kw)
+                if self.reverse_keyed:
+                    text += f"\nReverse-keyed items (recoded min + max - x): {', '.join(self.reverse_keyed)}"
+                return text
+
+            summary._states_reverse = True  # type: ignore[attr-defined]
+            cls.summary = summary  # type: ignore[method-assign]
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass overrides
         raise NotImplementedError

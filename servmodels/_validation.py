@@ -18,6 +18,7 @@ from ._exceptions import (
     MAX_ROWS_SHOWN,
     ConstantItemWarning,
     Problem,
+    ReverseKeyWarning,
     SmallSampleWarning,
     ValidationError,
 )
@@ -146,7 +147,7 @@ def _resolve_columns(
     if scale is not None:
         changes["scale"] = tuple(scale)
     if score_sets is not None:
-        changes["score_sets"] = tuple(score_sets)
+        instrument = instrument.with_score_sets([score_sets] if isinstance(score_sets, str) else score_sets)
     if column_map is not None:
         changes["column_map"] = {**instrument.column_map, **column_map}
     if outcome is not None:
@@ -158,6 +159,58 @@ def _resolve_columns(
     if importance is not None:
         changes["importance"] = dict(importance)
     return instrument.with_columns(**changes) if changes else instrument
+
+
+#: the key check looks at no more than this many complete respondents (a warning, not an estimate)
+_KEY_CHECK_ROWS = 200_000
+
+
+def _key_check(inst: Instrument, responses: Mapping[str, np.ndarray]) -> str | None:
+    """Message naming the items that look reverse-keyed, or None.
+
+    Per score set and dimension, the items' loadings on the first principal
+    component of their correlation matrix, signed so that they sum to a positive
+    number (``psych::principal``); an item with a negative loading correlates
+    negatively with what the other items measure (``psych::alpha(check.keys)``).
+    A two-item dimension is flagged when its two items correlate negatively.
+    """
+    flagged: dict[str, list[str]] = {}
+    for s, arr in responses.items():
+        cols = inst.columns(s)
+        for dim, items in inst.dimensions.items():
+            if len(items) < 2:
+                continue
+            idx = [inst.items.index(i) for i in items]
+            x = np.asarray(arr[:_KEY_CHECK_ROWS * 2, idx], dtype=np.float64)
+            x = x[~np.isnan(x).any(axis=1)][:_KEY_CHECK_ROWS]
+            if x.shape[0] < 3:
+                continue
+            sd = x.std(axis=0)
+            if np.any(sd == 0):
+                continue  # constant items are warned about separately; correlations undefined
+            r = np.corrcoef(x, rowvar=False)
+            if len(idx) == 2:
+                if r[0, 1] < 0:
+                    flagged.setdefault(dim, []).extend([cols[idx[0]], cols[idx[1]]])
+                continue
+            w, v = np.linalg.eigh(r)
+            load = v[:, -1] * np.sqrt(max(w[-1], 0.0))
+            if load.sum() < 0:
+                load = -load
+            neg = [cols[idx[k]] for k in np.flatnonzero(load < 0)]
+            if neg:
+                flagged.setdefault(dim, []).extend(neg)
+    if not flagged:
+        return None
+    parts = [f"{', '.join(c)} ({d})" for d, c in flagged.items()]
+    named = [c for cs in flagged.values() for c in cs]
+    by_column = {inst.column(s, i): i for s in inst.score_sets for i in inst.items}
+    items = list(dict.fromkeys(by_column.get(c, c) for c in named))
+    return (
+        f"item(s) correlating negatively with their dimension, probably reverse-keyed: {'; '.join(parts)}; "
+        f"if they are, declare them (instrument reverse: [{', '.join(items)}] or --reverse {','.join(items)}); "
+        "alpha, omega and factor models are wrong otherwise"
+    )
 
 
 def validate_survey(
@@ -175,6 +228,8 @@ def validate_survey(
     source: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     row_offset: int = 0,
+    reverse: Iterable[str] | str | None = None,
+    check_keys: bool = True,
 ) -> SurveyData:
     """Check a DataFrame of responses against an instrument and build :class:`SurveyData`.
 
@@ -211,6 +266,14 @@ def validate_survey(
         Format metadata to keep (SPSS labels).
     row_offset : int
         Added to row numbers (a chunk that starts at row 1 001 has offset 1 000).
+    reverse : sequence of str or str, optional
+        Reverse-keyed items (identifiers or column names; ``"A1,C4"`` also works),
+        added to the instrument's own ``reverse`` list.  Their answers are recoded
+        ``min + max - x`` before any analysis.
+    check_keys : bool
+        Warn (:class:`ReverseKeyWarning`) naming the items that load negatively on
+        their dimension's first principal component, as ``psych::alpha``'s key
+        check does: items that look reverse-keyed but were not declared.
 
     Returns
     -------
@@ -244,6 +307,8 @@ def validate_survey(
         groups=groups,
         importance=importance,
     )
+    if reverse is not None:
+        inst = inst.with_reverse(reverse)
     n = len(frame)
     rows = np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64)
     chk = _Checker(n, rows)
@@ -332,6 +397,7 @@ def validate_survey(
         )
 
     dropped = tuple(int(r) for r in rows[~keep])
+    reverse_idx = {inst.items.index(i) for i in inst.reverse}
     dt = _int_dtype_for(lo, hi)
     responses: dict[str, np.ndarray] = {}
     constant: list[str] = []
@@ -341,6 +407,9 @@ def validate_survey(
         for j, col in enumerate(cols):
             v = values[s][col]
             arr[:, j] = v if n_kept == n else v[keep]
+            if j in reverse_idx:
+                # reverse-keyed item: recode min + max - x before any analysis (NaN stays NaN)
+                arr[:, j] = (lo + hi) - arr[:, j]
             if n_kept > 1 and not has_nan and arr[0, j] == arr[:, j].min() == arr[:, j].max():
                 constant.append(col)
         arr.flags.writeable = False
@@ -351,6 +420,11 @@ def validate_survey(
         msg = f"constant item(s) with zero variance: {', '.join(constant)}; correlations involving them are undefined"
         warnings.warn(msg, ConstantItemWarning, stacklevel=3)
         issued.append(msg)
+    if check_keys:
+        msg = _key_check(inst, responses)
+        if msg:
+            warnings.warn(msg, ReverseKeyWarning, stacklevel=3)
+            issued.append(msg)
     if n_kept < 3:
         msg = f"only {n_kept} respondent(s) left; standard deviations and correlations are undefined or unstable"
         warnings.warn(msg, SmallSampleWarning, stacklevel=3)

@@ -24,7 +24,7 @@ from ._params import check_confidence_level, check_int
 from ._results import jsonable
 from .data import SurveyData
 from .datasets import example_path
-from .instrument import SCORE_SET_NAMES, get_instrument
+from .instrument import get_instrument
 from .io import read_survey, read_table
 from .reliability import item_analysis
 from .scoring import score
@@ -89,6 +89,7 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--group", action="append", default=None, dest="groups", help="grouping column, e.g. village (repeatable)")
     p.add_argument("--nan-policy", choices=("raise", "omit"), default="raise", help="missing answers: report (raise) or drop listwise (omit) [raise]")
     p.add_argument("--sheet", help="Excel sheet name or index")
+    p.add_argument("--reverse", metavar="ITEM,...", help="reverse-keyed items (ids or columns, e.g. A1,C4): recoded min + max - x before any analysis")
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -138,14 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("items", help="item-total correlations, critical r and Cronbach's alpha")
     _add_data_options(p)
-    p.add_argument("--scores", default="P", help="P, E or gap (P - E) [P]")
+    p.add_argument("--scores", help="score set (P, E, a custom set) or gap (P - E) [the instrument's only set, else P]")
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="for critical r and the Feldt interval [0.95]")
     _add_output_options(p)
 
     p = sub.add_parser("cfa", help="confirmatory factor analysis (ML, MLR, FIML, WLSMV; lavaan-equivalent)")
     _add_data_options(p)
     p.set_defaults(nan_policy=None)
-    p.add_argument("--scores", default="P", help="instrument model on P, E or gap items [P]")
+    p.add_argument("--scores", help="instrument model on P, E, gap or a custom set's items [the only set, else P]")
     p.add_argument("--structure", choices=("correlated", "one_factor", "second_order"), default="correlated",
                    help="instrument model: correlated dimensions, one factor, or second-order [correlated]")
     p.add_argument("--model", help="lavaan model syntax (any numeric columns; no Likert checks)")
@@ -158,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reliability", help="alpha, omega, CR, AVE, Fornell-Larcker, HTMT with bootstrap CIs, gap reliability")
     _add_data_options(p)
     p.set_defaults(nan_policy=None)  # like cfa: incomplete respondents dropped listwise and counted (or --missing fiml)
-    p.add_argument("--scores", default="P", help="P, E or gap [P]")
+    p.add_argument("--scores", help="P, E, gap or a custom set [the instrument's only set, else P]")
     p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=1000, help="bootstrap resamples (0: no intervals) [1000]")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="bootstrap seed; the same seed gives the same intervals [0]")
     p.add_argument("--bootstrap-cfa", action="store_true", help="also bootstrap omega, CR and AVE (one CFA refit per resample; slower)")
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("efa", help="exploratory factor analysis, parallel analysis, KMO/Bartlett, congruence")
     _add_data_options(p)
-    p.add_argument("--scores", default="P", help="P, E or gap [P]")
+    p.add_argument("--scores", help="P, E, gap or a custom set [the instrument's only set, else P]")
     p.add_argument("--n-factors", type=_int_arg("--n-factors", 1), help="number of factors (default: parallel analysis)")
     p.add_argument("--method", choices=("minres", "ml"), default="minres", help="[minres]")
     p.add_argument("--rotation", choices=("promax", "varimax", "oblimin", "none"), default="promax", help="[promax]")
@@ -178,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("regress", help="regress overall satisfaction on the dimension scores")
     _add_data_options(p)
-    p.add_argument("--scores", default="P", choices=("P", "gap", "weighted_gap"), help="[P]")
+    p.add_argument("--scores", help="P, gap, weighted_gap or a custom set [the instrument's only set, else P]")
     p.add_argument("--cov-type", default="HC3", choices=("HC3", "classical", "cluster"), help="[HC3]")
     p.add_argument("--cluster", help="grouping column for cluster-robust SEs (e.g. village)")
     p.add_argument("--ordinal", action="store_true", help="proportional-odds logit instead of OLS")
@@ -237,10 +238,18 @@ def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyData:
+def _instrument(args: argparse.Namespace) -> Any:
+    """The instrument of --instrument, with --columns and --reverse applied."""
     inst = get_instrument(args.instrument)
     if args.columns:
         inst = inst.with_columns(column_template=args.columns)
+    if getattr(args, "reverse", None):
+        inst = inst.with_reverse(args.reverse)
+    return inst
+
+
+def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyData:
+    inst = _instrument(args)
     importance = None
     if getattr(args, "importance", None):
         if len(args.importance) != len(inst.dimension_names):
@@ -255,7 +264,7 @@ def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyD
         args.file,
         inst,
         scale=tuple(args.scale) if args.scale else None,
-        score_sets=[s.upper() for s in score_sets] if score_sets else None,
+        score_sets=list(score_sets) if score_sets else None,
         column_map=_parse_map(args.map) or None,
         outcome=args.outcome,
         respondent_id=args.respondent_id,
@@ -312,7 +321,8 @@ def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str, table: p
 
 def _cmd_validate(args: argparse.Namespace) -> None:
     data = _read(args, args.scores)
-    sets = ", ".join(f"{s} ({SCORE_SET_NAMES[s]})" for s in data.score_sets)
+    sets = ", ".join(f"{s} ({data.instrument.set_name(s)})" if data.instrument.set_name(s) != s else s
+                     for s in data.score_sets)
     text = (
         f"OK: {data.source} — {data.n_respondents} respondents used, {data.n_dropped} dropped; "
         f"{data.instrument.n_items} items x score sets {sets}; scale {data.instrument.scale[0]}-{data.instrument.scale[1]}"
@@ -343,11 +353,9 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
 
     if args.weights or args.importance or args.outcome or args.groups or args.sheet:
         raise ParameterError("--stream/--dask score items only; drop --weights, --importance, --outcome, --group, --sheet")
-    inst = get_instrument(args.instrument)
-    if args.columns:
-        inst = inst.with_columns(column_template=args.columns)
+    inst = _instrument(args)
     kw = dict(scale=tuple(args.scale) if args.scale else None,
-              score_sets=[s.upper() for s in args.scores] if args.scores else None,
+              score_sets=list(args.scores) if args.scores else None,
               column_map=_parse_map(args.map) or None, respondent_id=args.respondent_id, nan_policy=args.nan_policy)
     if args.dask:
         if args.out:
@@ -368,7 +376,7 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
 
 
 def _cmd_items(args: argparse.Namespace) -> None:
-    code, needed = _scores_and_sets(args.scores)
+    code, needed = _scores_and_sets(args)
     data = _read(args, needed)
     res = item_analysis(data, scores=code, confidence_level=args.confidence_level)
     _emit(args, res.to_dict(), res.summary(), res.items)
@@ -398,8 +406,16 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         # user syntax: any numeric columns, no Likert checks
         sheet: str | int | None = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
         data: Any = read_table(args.file, sheet=sheet)[0]
+        if args.reverse:
+            # user syntax reads raw columns: recode the named ones on the instrument's (or --scale) range
+            lo, hi = tuple(args.scale) if args.scale else get_instrument(args.instrument).scale
+            cols = [c.strip() for c in args.reverse.split(",") if c.strip()]
+            absent = [c for c in cols if c not in data.columns]
+            if absent:
+                raise ParameterError(f"--reverse names column(s) {', '.join(absent)}, which the file does not have")
+            data = data.assign(**{c: (lo + hi) - pd.to_numeric(data[c], errors="coerce") for c in cols})
     else:
-        code, needed = _scores_and_sets(args.scores)
+        code, needed = _scores_and_sets(args)
         args.groups = [group] if group else None
         policy = args.nan_policy
         args.nan_policy = "fiml" if policy is None or opts.missing == "fiml" else policy  # keep incomplete rows for cfa
@@ -428,25 +444,35 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     _emit(args, payload, text, res.parameters)
 
 
-def _scores_and_sets(text: str) -> tuple[str, list[str]]:
-    code = text if text.lower() in ("gap", "adequacy", "superiority") else text.upper()
-    needed = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}.get(code.lower(), [code])
-    if code.lower() in ("gap", "adequacy", "superiority"):
-        code = code.lower()
-    elif code not in SCORE_SET_NAMES:
-        raise ParameterError(f"--scores must be one of P, E, M, D, gap, adequacy, superiority; got {text!r}")
-    return code, needed
+def _scores_and_sets(args: argparse.Namespace, extra: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """``--scores`` as a code (or gap name) and the score sets to read for it.
+
+    Left out, it is the instrument's only score set, else P.
+    """
+    inst = _instrument(args)
+    text = args.scores
+    if text is None:
+        code = inst.default_scores()
+        return code, [code]
+    gaps = {"gap": ["E", "P"], "adequacy": ["M", "P"], "superiority": ["D", "P"]}
+    if text.lower() in gaps or text.lower() in extra:
+        return text.lower(), gaps.get(text.lower(), ["E", "P"])
+    code = inst.set_code(text)
+    if code is None:
+        choices = [*inst.score_sets, *[g for g in gaps if set(gaps[g]) <= set(inst.score_sets)], *extra]
+        raise ParameterError(f"--scores must be one of {', '.join(choices)}; got {text!r}")
+    return code, [code]
 
 
 def _cmd_reliability(args: argparse.Namespace) -> None:
     from .validity import validity
 
-    code, needed = _scores_and_sets(args.scores)
+    code, needed = _scores_and_sets(args)
     opts = _sem_options(args)
     if opts.missing == "fiml" or args.nan_policy is None:
         # keep incomplete respondents: validity uses every answer (fiml) or drops them listwise and counts them
         args.nan_policy = "fiml"
-    inst = get_instrument(args.instrument)
+    inst = _instrument(args)
     # read E as well when the file has it, so the P - E difference-score table can be given
     sets = needed if code != "P" or "E" not in inst.score_sets else None
     try:
@@ -466,7 +492,7 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
 def _cmd_efa(args: argparse.Namespace) -> None:
     from .validity import efa
 
-    code, needed = _scores_and_sets(args.scores)
+    code, needed = _scores_and_sets(args)
     data = _read(args, needed)
     res = efa(data, scores=code, n_factors=args.n_factors, method=args.method,
               rotation=None if args.rotation == "none" else args.rotation, n_iter=args.n_iter, rng=args.seed)
@@ -484,7 +510,9 @@ def _cmd_regress(args: argparse.Namespace) -> None:
     _need_outcome(args)
     if args.cluster:
         args.groups = sorted(set((args.groups or []) + [args.cluster]))
-    data = _read(args, ["P"] if args.scores == "P" else None)
+    code, needed = _scores_and_sets(args, extra=("weighted_gap",))
+    args.scores = code
+    data = _read(args, needed)
     res = regress(data, scores=args.scores, cov_type=args.cov_type, cluster=args.cluster, ordinal=args.ordinal)
     payload = res.to_dict()
     text = res.summary()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._exceptions import ParameterError, Problem, ValidationError
-from .instrument import SCORE_SET_NAMES, Instrument
+from .instrument import Instrument
 
 __all__ = ["SurveyData"]
 
@@ -79,6 +79,11 @@ class SurveyData:
         """True when item answers are missing (only with ``nan_policy="fiml"``)."""
         return any(a.dtype.kind == "f" and bool(np.isnan(a).any()) for a in self.responses.values())
 
+    @property
+    def default_scores(self) -> str:
+        """The score set analysed when none is named: the only one read, else ``"P"``."""
+        return self.instrument.default_scores()
+
     def require_complete(self, what: str) -> None:
         """Raise a clear error for analyses that need every answer."""
         if self.has_missing:
@@ -92,7 +97,8 @@ class SurveyData:
         """Raise a clear error when a needed score set was not read."""
         missing = [s for s in score_sets if s not in self.responses]
         if missing:
-            names = ", ".join(f"{s} ({SCORE_SET_NAMES[s]})" for s in missing)
+            names = ", ".join(f"{s} ({self.instrument.set_name(s)})" if self.instrument.set_name(s) != s else s
+                              for s in missing)
             raise ValidationError([Problem(
                 "missing_column", None,
                 f"this analysis needs score set(s) {names}, which were not read; "
@@ -106,6 +112,9 @@ class SurveyData:
         """
         if scores in self.responses:
             return self.responses[scores]
+        code = self.instrument.set_code(scores)
+        if code in self.responses:
+            return self.responses[code]
         gaps = self.instrument.gaps
         if scores in gaps:
             a, b = gaps[scores]
@@ -118,8 +127,9 @@ class SurveyData:
 
     def item_columns(self, scores: str) -> tuple[str, ...]:
         """Column labels for :meth:`item_scores` (``"gap1"`` style for gaps)."""
-        if scores in SCORE_SET_NAMES:
-            return self.instrument.columns(scores)
+        code = self.instrument.set_code(scores)
+        if code is not None:
+            return self.instrument.columns(code)
         return tuple(f"{scores}{i}" for i in self.instrument.items)
 
     def to_frame(self) -> pd.DataFrame:

@@ -2,13 +2,16 @@
 
 An :class:`Instrument` says which items exist, how they group into dimensions,
 which score sets were collected (expectation ``E``, perception ``P``, and for the
-zone-of-tolerance three-column format minimum ``M`` and desired ``D``), the
-Likert scale range, and how items map to column names.  It holds no data.
+zone-of-tolerance three-column format minimum ``M`` and desired ``D``; or any
+named set of a questionnaire answered once, e.g. ``score``), the Likert scale
+range, which items are reverse-keyed, and how items map to column names.  It
+holds no data.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +26,8 @@ __all__ = [
     "list_instruments",
 ]
 
-#: score-set code -> long name used in result columns and JSON keys
+#: the SERVQUAL family's score-set codes -> long name used in result columns and JSON keys;
+#: any other set (a questionnaire answered once) is named by its own code
 SCORE_SET_NAMES: dict[str, str] = {
     "E": "expectation",
     "P": "perception",
@@ -40,6 +44,17 @@ _GAP_DEFINITIONS: dict[str, tuple[str, str]] = {
     "adequacy": ("P", "M"),
     "superiority": ("P", "D"),
 }
+
+#: names a score set may not take: they label other rows or keys of the results
+_RESERVED_SET_NAMES = frozenset(_GAP_DEFINITIONS) | {"overall", "servqual", "servperf", "weighted_gap",
+                                                     "servqual_weighted", "item", "dimension"}
+_SET_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _set_code(code: Any) -> str:
+    """A score-set code as stored: the SERVQUAL codes upper-cased (``p`` -> ``P``), others as given."""
+    text = str(code).strip()
+    return text.upper() if text.upper() in SCORE_SET_NAMES else text
 
 
 def _as_items(values: Iterable[Any], dimension: str) -> tuple[str, ...]:
@@ -62,8 +77,16 @@ class Instrument:
         are strings (``"1"``, ``"2"``, ...) and must be unique across dimensions.
     scale : (int, int)
         Smallest and largest admissible Likert value.
-    score_sets : sequence of {"E", "P", "M", "D"}
-        The score sets collected for every item.
+    score_sets : sequence of str, or mapping of str to str
+        The score sets collected for every item: the SERVQUAL codes ``"E"``,
+        ``"P"``, ``"M"``, ``"D"`` (results name them expectation, perception,
+        minimum, desired), or any other code for a questionnaire answered once
+        (e.g. ``["S"]`` with ``column_template="{item}"``); results are keyed by
+        the set's name.  A mapping ``{"S": "score"}`` gives a code its name.
+    reverse : sequence of str
+        Reverse-keyed items (identifiers, or column names of any score set):
+        every analysis sees ``min + max - x`` for them, and every result records
+        them (``reverse_keyed``).
     column_template : str
         How an item's column is named: ``"{set}{item}"`` gives ``E1``, ``P1``, ...
     column_map : mapping of str to str
@@ -89,12 +112,18 @@ class Instrument:
     ('P1', 'P2', 'P3')
     >>> inst.with_scale(1, 5).scale
     (1, 5)
+    >>> big5 = Instrument("agree", {"agreeableness": ["A1", "A2", "A3"]}, scale=(1, 6),
+    ...                   score_sets=["S"], column_template="{item}", reverse=["A1"])
+    >>> big5.columns("S"), big5.set_name("S"), big5.default_scores()
+    (('A1', 'A2', 'A3'), 'S', 'S')
     """
 
     name: str
     dimensions: Mapping[str, tuple[str, ...]]
     scale: tuple[int, int] = (1, 5)
     score_sets: tuple[str, ...] = ("E", "P")
+    set_names: Mapping[str, str] = field(default_factory=dict)
+    reverse: tuple[str, ...] = ()
     column_template: str = "{set}{item}"
     column_map: Mapping[str, str] = field(default_factory=dict)
     outcome: str | None = None
@@ -125,13 +154,29 @@ class Instrument:
         if lo >= hi:
             raise InstrumentError(f"scale minimum {lo} must be below maximum {hi}")
         object.__setattr__(self, "scale", (lo, hi))
-        sets = tuple(str(s).upper() for s in self.score_sets)
-        unknown = [s for s in sets if s not in SCORE_SET_NAMES]
-        if unknown or not sets or len(set(sets)) != len(sets):
+        raw_sets = self.score_sets
+        names = {_set_code(k): str(v).strip() for k, v in dict(self.set_names).items()}
+        if isinstance(raw_sets, Mapping):  # {"S": "score"}: codes with their names
+            names.update({_set_code(k): str(v).strip() for k, v in raw_sets.items()})
+            raw_sets = tuple(raw_sets)
+        elif isinstance(raw_sets, str):
+            raw_sets = (raw_sets,)
+        sets = tuple(_set_code(s) for s in raw_sets)
+        bad = [s for s in sets if not _SET_CODE.match(s) or s.lower() in _RESERVED_SET_NAMES]
+        if bad or not sets or len(set(sets)) != len(sets):
             raise InstrumentError(
-                f"score_sets must be distinct codes among {sorted(SCORE_SET_NAMES)}, got {self.score_sets!r}"
+                "score_sets must be distinct codes that start with a letter (letters, digits, _), "
+                f"other than {', '.join(sorted(_RESERVED_SET_NAMES))}; got {list(raw_sets)!r}"
             )
         object.__setattr__(self, "score_sets", sets)
+        unknown_named = sorted(set(names) - set(sets))
+        if unknown_named:
+            raise InstrumentError(f"set_names names score set(s) {', '.join(unknown_named)}, which are not among score_sets {', '.join(sets)}")
+        long = [names.get(s) or SCORE_SET_NAMES.get(s, s) for s in sets]
+        clash = sorted({n for n in long if long.count(n) > 1 or n.lower() in _RESERVED_SET_NAMES})
+        if clash:
+            raise InstrumentError(f"score-set name(s) {', '.join(clash)} are used twice or reserved")
+        object.__setattr__(self, "set_names", {s: n for s, n in names.items() if n != SCORE_SET_NAMES.get(s, s)})
         if "{item}" not in self.column_template:
             raise InstrumentError("column_template must contain '{item}'")
         try:
@@ -156,6 +201,33 @@ class Instrument:
         dup = sorted({c for c in cols if cols.count(c) > 1})
         if dup:
             raise InstrumentError(f"column names collide: {', '.join(dup)}")
+        object.__setattr__(self, "reverse", self._resolve_reverse(self.reverse))
+
+    def _resolve_reverse(self, given: Iterable[Any] | str | None) -> tuple[str, ...]:
+        """Item identifiers of the reverse-keyed items (given as identifiers or column names)."""
+        if given is None:
+            return ()
+        if isinstance(given, str):
+            given = [given]
+        by_column = {self.column(s, i): i for s in self.score_sets for i in self.items}
+        out: list[str] = []
+        unknown: list[str] = []
+        for key in (k.strip() for raw in given for k in str(raw).split(",")):
+            if not key:
+                continue
+            item = key if key in self.items else by_column.get(key)
+            if item is None:
+                unknown.append(key)
+            elif item not in out:
+                out.append(item)
+        if unknown:
+            shown = ", ".join(map(repr, unknown[:5])) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+            raise InstrumentError(
+                f"reverse names {shown}, which {'is' if len(unknown) == 1 else 'are'} neither an item nor an item column "
+                f"of instrument {self.name!r} (items {', '.join(self.items[:5])}{', ...' if self.n_items > 5 else ''})"
+            )
+        order = {i: k for k, i in enumerate(self.items)}
+        return tuple(sorted(out, key=order.__getitem__))
 
     # ------------------------------------------------------------------ queries
     @property
@@ -178,6 +250,40 @@ class Instrument:
             if str(item) in items:
                 return dim
         raise InstrumentError(f"instrument {self.name!r} has no item {item!r}")
+
+    def set_name(self, score_set: str) -> str:
+        """Name of a score set in results: ``"perception"`` for ``P``, a custom set's own name or code."""
+        return self.set_names.get(score_set) or SCORE_SET_NAMES.get(score_set, score_set)
+
+    def set_code(self, name: str) -> str | None:
+        """Inverse of :meth:`set_name` (also accepts a code, any case for E/P/M/D); None if unknown."""
+        code = _set_code(name)
+        if code in self.score_sets:
+            return code
+        for s in self.score_sets:
+            if self.set_name(s).lower() == str(name).strip().lower():
+                return s
+        return None
+
+    def default_scores(self) -> str:
+        """The score set analysed when none is named: the only set, else perception ``P``.
+
+        Raises
+        ------
+        ParameterError
+            When there are several sets and none is ``P``.
+        """
+        if len(self.score_sets) == 1:
+            return self.score_sets[0]
+        if "P" in self.score_sets:
+            return "P"
+        from ._exceptions import ParameterError
+
+        raise ParameterError(f"scores: instrument {self.name!r} has score sets {', '.join(self.score_sets)}; name one")
+
+    def reverse_columns(self, score_set: str) -> tuple[str, ...]:
+        """Column names of the reverse-keyed items in one score set."""
+        return tuple(self.column(score_set, i) for i in self.reverse)
 
     def column(self, score_set: str, item: str) -> str:
         """Column name of one item in one score set (after ``column_map``)."""
@@ -204,7 +310,13 @@ class Instrument:
 
     def with_score_sets(self, score_sets: Iterable[str]) -> Instrument:
         """Copy restricted to (or extended by) the given score sets."""
-        return replace(self, score_sets=tuple(score_sets))
+        sets = tuple(_set_code(s) for s in score_sets)
+        return replace(self, score_sets=sets, set_names={k: v for k, v in self.set_names.items() if k in sets})
+
+    def with_reverse(self, items: Iterable[str] | str) -> Instrument:
+        """Copy with these reverse-keyed items (identifiers or column names) added."""
+        extra = self._resolve_reverse(items)
+        return replace(self, reverse=self.reverse + tuple(i for i in extra if i not in self.reverse))
 
     def with_columns(self, **kwargs: Any) -> Instrument:
         """Copy with other column settings (``column_map``, ``outcome``, ``respondent_id``, ``groups``, ...)."""
@@ -218,6 +330,8 @@ class Instrument:
             "description": self.description,
             "scale": list(self.scale),
             "score_sets": list(self.score_sets),
+            "set_names": dict(self.set_names),
+            "reverse": list(self.reverse),
             "dimensions": {k: list(v) for k, v in self.dimensions.items()},
             "column_template": self.column_template,
             "column_map": dict(self.column_map),
@@ -244,6 +358,7 @@ class Instrument:
         known = {
             "name", "description", "scale", "score_sets", "dimensions", "column_template",
             "column_map", "outcome", "respondent_id", "groups", "importance", "item_labels",
+            "set_names", "reverse",
         }
         unknown = sorted(set(spec) - known)
         if unknown:
@@ -252,8 +367,8 @@ class Instrument:
             raise InstrumentError("an instrument definition needs a 'dimensions' mapping")
         kwargs = dict(spec)
         kwargs.setdefault("name", "custom")
-        for key in ("scale", "score_sets", "groups"):
-            if key in kwargs and kwargs[key] is not None:
+        for key in ("scale", "score_sets", "groups", "reverse"):
+            if key in kwargs and kwargs[key] is not None and not (key == "score_sets" and isinstance(kwargs[key], Mapping)):
                 if isinstance(kwargs[key], str):
                     kwargs[key] = [kwargs[key]]
                 kwargs[key] = tuple(kwargs[key])

@@ -111,6 +111,8 @@ def read_survey(
     importance: Mapping[str, str] | None = None,
     nan_policy: NanPolicy = "raise",
     sheet: str | int | None = None,
+    reverse: Iterable[str] | str | None = None,
+    check_keys: bool = True,
 ) -> SurveyData:
     """Read and validate a survey from a file or a DataFrame.
 
@@ -121,7 +123,7 @@ def read_survey(
         kept in ``metadata``), ``.dta``, ``.parquet``, or a DataFrame.
     instrument : Instrument or str
         Preset name (``"servqual25"``, ``"servqual22"``), YAML/JSON path or object.
-    scale, score_sets, column_map, outcome, respondent_id, groups, importance, nan_policy
+    scale, score_sets, column_map, outcome, respondent_id, groups, importance, nan_policy, reverse, check_keys
         See :func:`validate_survey`.
     sheet : str or int, optional
         Excel sheet (default: the first).
@@ -160,4 +162,6 @@ def read_survey(
         nan_policy=nan_policy,
         source=name,
         metadata=meta,
+        reverse=reverse,
+        check_keys=check_keys,
     )

@@ -33,15 +33,19 @@ ScoresKind = Literal["P", "gap", "weighted_gap"]
 
 
 def _design(data: SurveyData, scores: str) -> tuple[pd.DataFrame, np.ndarray]:
-    scores = check_choice("scores", scores, ("P", "perception", "gap", "weighted_gap"))
+    inst = data.instrument
+    code = None if scores in ("gap", "weighted_gap") else inst.set_code(scores)
+    if code is None:
+        scores = check_choice("scores", scores, (*inst.score_sets, "gap", "weighted_gap"))
     if data.outcome is None:
         raise ValidationError([Problem("missing_column", None, "this analysis needs an outcome column (overall "
                                        "satisfaction): read_survey(..., outcome='COL')")], data.source)
     res = score(data)
     r = res.respondents
     dims = list(data.instrument.dimension_names)
-    if scores in ("P", "perception"):
-        X = r[[f"perception_{d}" for d in dims]]
+    if code is not None:
+        data.require(code)
+        X = r[[f"{inst.set_name(code)}_{d}" for d in dims]]
     elif scores == "gap":
         X = r[[f"gap_{d}" for d in dims]]
     elif scores == "weighted_gap":
@@ -142,7 +146,7 @@ class RegressionResult(Result):
 
 
 @survey_input
-def regress(data: SurveyData, *, scores: ScoresKind = "P", cov_type: Literal["HC3", "classical", "cluster"] = "HC3",
+def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_type: Literal["HC3", "classical", "cluster"] = "HC3",
             cluster: str | None = None, ordinal: bool = False, confidence_level: float = 0.95) -> RegressionResult:
     """Regress overall satisfaction on the five dimension scores.
 
@@ -150,7 +154,9 @@ def regress(data: SurveyData, *, scores: ScoresKind = "P", cov_type: Literal["HC
     ----------
     data : SurveyData
         With an outcome column.
-    scores : {"P", "gap", "weighted_gap"}
+    scores : {"P", "gap", "weighted_gap"} or str, optional
+        Perception, gap or importance-weighted gap dimension scores, or any score
+        set of the instrument; default: its only set, else ``"P"``.
     cov_type : {"HC3", "classical", "cluster"}
         HC3 (default, as ``sandwich::vcovHC(type = "HC3")``), classical OLS, or
         cluster-robust by ``cluster`` (a grouping column such as village; as
@@ -288,7 +294,7 @@ class RelativeImportanceResult(Result):
 
 
 @survey_input
-def relative_importance(data: SurveyData, *, scores: ScoresKind = "P", n_resamples: int = 1000,
+def relative_importance(data: SurveyData, *, scores: ScoresKind | str | None = None, n_resamples: int = 1000,
                         rng: int | np.random.Generator | None = None,
                         confidence_level: float = 0.95) -> RelativeImportanceResult:
     """LMG relative importance of the dimensions with bootstrap percentile intervals.

@@ -262,15 +262,16 @@ def _corr_with(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 @survey_input
 def item_analysis(
-    data: SurveyData, *, scores: str = "P", confidence_level: float = 0.95
+    data: SurveyData, *, scores: str | None = None, confidence_level: float = 0.95
 ) -> ItemAnalysisResult:
     """Item-total correlations, critical r and Cronbach's alpha per dimension.
 
     Parameters
     ----------
     data : SurveyData
-    scores : str
-        Score set code (``"P"``, ``"E"``, ``"M"``, ``"D"``) or gap name (``"gap"``).
+    scores : str, optional
+        Score set code (``"P"``, ``"E"``, ``"M"``, ``"D"``, or a custom set such as
+        ``"S"``) or gap name (``"gap"``); default: the instrument's only set, else ``"P"``.
     confidence_level : float
         For the critical r and the Feldt interval.
 
@@ -405,7 +406,7 @@ def _omega(lam: np.ndarray, theta: np.ndarray) -> float:
 
 
 @survey_input
-def ordinal_reliability(data: SurveyData, *, scores: str = "P") -> OrdinalReliabilityResult:
+def ordinal_reliability(data: SurveyData, *, scores: str | None = None) -> OrdinalReliabilityResult:
     """Ordinal alpha and omega (Zumbo, Gadermann & Zeisser 2007) beside the Pearson ones.
 
     Per dimension: ``alpha`` (Cronbach, Pearson covariances); ``alpha_ordinal`` (the

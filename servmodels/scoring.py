@@ -30,7 +30,7 @@ from ._inputs import survey_input
 from ._params import check_int, check_type
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
-from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
+from .instrument import Instrument, get_instrument
 
 __all__ = ["ScoreResult", "ScoreMoments", "score", "score_moments", "score_summary"]
 
@@ -150,7 +150,7 @@ class ScoreResult(Result):
 
 
 def _score_names(instrument: Instrument, sets: tuple[str, ...]) -> list[tuple[str, str | tuple[str, str]]]:
-    out: list[tuple[str, str | tuple[str, str]]] = [(SCORE_SET_NAMES[s], s) for s in sets]
+    out: list[tuple[str, str | tuple[str, str]]] = [(instrument.set_name(s), s) for s in sets]
     out += [(g, ab) for g, ab in instrument.gaps.items() if ab[0] in sets and ab[1] in sets]
     return out
 
@@ -549,10 +549,9 @@ def score_summary(
     inst = get_instrument(instrument)
     if "item" not in item_means.columns:
         raise ValidationError([Problem("missing_column", "item", "required column is missing")], "<item means>")
-    long_to_code = {v: k for k, v in SCORE_SET_NAMES.items()}
     cols = {}
     for c in item_means.columns:
-        code = c if c in SCORE_SET_NAMES else long_to_code.get(str(c).lower())
+        code = None if c == "item" else inst.set_code(str(c))
         if code is not None:
             cols[code] = c
     sets = tuple(s for s in inst.score_sets if s in cols)

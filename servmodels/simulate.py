@@ -11,7 +11,7 @@ from scipy import special
 
 from ._exceptions import ParameterError
 from ._params import check_float, check_int
-from .instrument import SCORE_SET_NAMES, Instrument, get_instrument
+from .instrument import Instrument, get_instrument
 
 __all__ = ["simulate_servqual", "as_generator"]
 
@@ -139,11 +139,11 @@ def simulate_servqual(
     for s in sets:
         col = None
         if table is not None:
-            col = next((c for c in (s, SCORE_SET_NAMES[s]) if c in table.columns), None)
+            col = next((c for c in (s, inst.set_name(s)) if c in table.columns), None)
         if table is not None and col is not None:
             targets[s] = {i: float(table.at[i, col]) for i in inst.items}  # type: ignore[arg-type]
         else:
-            targets[s] = {i: lo + default[s] * (hi - lo) for i in inst.items}
+            targets[s] = {i: lo + default.get(s, 0.6) * (hi - lo) for i in inst.items}
 
     # latent factors: kron(C_sets, R_dims) is a valid correlation matrix (Kronecker of PSD matrices)
     r_dims = np.full((n_dim, n_dim), factor_correlation) + (1 - factor_correlation) * np.eye(n_dim)

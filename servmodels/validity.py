@@ -383,15 +383,16 @@ class ValidityResult(Result):
 
 
 @survey_input
-def validity(data: SurveyData, *, scores: str = "P", n_resamples: int = 1000, rng: int | np.random.Generator | None = None,
+def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 1000, rng: int | np.random.Generator | None = None,
              confidence_level: float = 0.95, bootstrap_cfa: bool = True, options: Any = None) -> ValidityResult:
     """Reliability and validity of an instrument's dimensions in one call.
 
     Parameters
     ----------
     data : SurveyData
-    scores : str
-        ``"P"``, ``"E"`` or ``"gap"``; with ``"gap"`` (and for ``"P"`` when E was read)
+    scores : str, optional
+        ``"P"``, ``"E"``, ``"gap"`` or a custom score set; default: the instrument's
+        only set, else ``"P"``; with ``"gap"`` (and for ``"P"`` when E was read)
         the difference-score reliability table is added.
     n_resamples : int
         Bootstrap resamples of respondents for percentile intervals (0: none).
@@ -661,7 +662,7 @@ class EFAResult(Result):
 
 
 @survey_input
-def efa(data: SurveyData, *, scores: str = "P", n_factors: int | None = None,
+def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = None,
         method: Literal["minres", "ml"] = "minres", rotation: Literal["promax", "varimax", "oblimin"] | None = "promax",
         n_iter: int = 100, rng: int | np.random.Generator | None = 0) -> EFAResult:
     """Exploratory factor analysis of the items with parallel analysis and congruence check.

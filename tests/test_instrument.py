@@ -40,7 +40,9 @@ def test_round_trip_through_dict_json_and_yaml(tmp_path):
     [
         ({"dimensions": {"a": [1, 2], "b": [2, 3]}}, "appears in both"),
         ({"dimensions": {"a": [1]}, "scale": [5, 1]}, "below maximum"),
-        ({"dimensions": {"a": [1]}, "score_sets": ["X"]}, "score_sets"),
+        ({"dimensions": {"a": [1]}, "score_sets": ["gap"]}, "score_sets"),
+        ({"dimensions": {"a": [1]}, "score_sets": ["1x"]}, "score_sets"),
+        ({"dimensions": {"a": [1]}, "reverse": ["Q9"]}, "reverse"),
         ({"dimensions": {}}, "no dimensions"),
         ({"dimensions": {"a": []}}, "no items"),
         ({"dimensions": {"a": [1]}, "colour": "red"}, "unknown instrument field"),
