@@ -68,9 +68,8 @@ def as_survey(data: Any, *, what: str = "data", scores: str | None = None, **rea
             )
         return data
     if isinstance(data, (pd.DataFrame, str, os.PathLike)):
-        from .io import read_survey
-
         from .instrument import get_instrument
+        from .io import read_survey
 
         instrument = get_instrument(given.pop("instrument", "servqual25"))
         if isinstance(given.get("groups"), str):

@@ -132,7 +132,8 @@ class ScoreResult(Result):
 
     def summary(self, digits: int = 2) -> str:
         """Text report of the item and dimension tables."""
-        head = f"SERVQUAL scores — {self.instrument.name}, scale {self.instrument.scale[0]}-{self.instrument.scale[1]}"
+        kind = "SERVQUAL scores" if "gap" in self.scores else "SERVPERF scores" if "perception" in self.scores else "Scores"
+        head = f"{kind} — {self.instrument.name}, scale {self.instrument.scale[0]}-{self.instrument.scale[1]}"
         n = "summary statistics" if self.n_respondents is None else f"n = {self.n_respondents} respondents used, {self.n_dropped} dropped"
         cols = ["item", "dimension", *self.scores]
         return "\n".join(

@@ -29,3 +29,8 @@ def example_df() -> pd.DataFrame:
     from servmodels import load_example
 
     return load_example()
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    return REF

@@ -30,7 +30,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import servmodels as sm
 from servmodels.cli import main
 
 EXAMPLE = Path(__file__).parent / "reference" / "data" / "example.csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ __all__ = ["cfa", "instrument_model", "model_data"]
 Structure = Literal["correlated", "one_factor", "second_order"]
 
 
-def instrument_model(instrument: Instrument, *, scores: str = "P", structure: Structure = "correlated",
+def instrument_model(instrument: Instrument, *, scores: str | None = None, structure: Structure = "correlated",
                      general_factor: str = "service_quality") -> str:
     """lavaan syntax of the instrument's measurement model.
 
@@ -39,9 +40,12 @@ def instrument_model(instrument: Instrument, *, scores: str = "P", structure: St
     service_quality =~ tangibles + reliability + responsiveness + assurance + empathy
     """
     structure = check_choice("structure", structure, ("correlated", "one_factor", "second_order"))
+    if scores is None:
+        scores = instrument.default_scores()
+    code = instrument.set_code(scores)
 
     def col(item: str) -> str:
-        return instrument.column(scores, item) if scores in ("E", "P", "M", "D") else f"{scores}{item}"
+        return instrument.column(code, item) if code is not None else f"{scores}{item}"
 
     if structure == "one_factor":
         return f"{general_factor} =~ " + " + ".join(col(i) for i in instrument.items)
@@ -162,7 +166,7 @@ def cfa(
     model: str | None = None,
     *,
     options: SEMOptions | dict[str, Any] | None = None,
-    scores: str = "P",
+    scores: str | None = None,
     structure: Structure = "correlated",
     group: str | None = None,
     group_equal: Sequence[str] = (),
@@ -177,15 +181,21 @@ def cfa(
     sample_mean: np.ndarray | Sequence[np.ndarray] | None = None,
     n_obs: int | Sequence[int] | None = None,
     nan_policy: Literal["raise", "omit"] | None = None,
+    instrument: Instrument | str | None = None,
+    scale: tuple[int, int] | None = None,
+    reverse: Sequence[str] | str | None = None,
 ) -> CFAResult:
     """Fit a confirmatory factor model (lavaan ``cfa`` equivalent).
 
     Parameters
     ----------
-    data : SurveyData or DataFrame, optional
+    data : SurveyData, DataFrame or path, optional
         Raw data.  With ``SurveyData`` and no ``model`` the instrument's model is
         fitted to ``scores``; with a DataFrame any numeric columns named in the
-        model are used (no Likert checks).
+        model are used (no Likert checks).  A file path, or a DataFrame with
+        ``instrument=`` given, is read and validated as by :func:`read_survey`
+        (incomplete respondents kept for ``missing="fiml"``, else dropped as
+        ``nan_policy`` says).
     model : str, optional
         lavaan model syntax.
     options : SEMOptions or dict, optional
@@ -195,8 +205,9 @@ def cfa(
         ``compare_servqual_servperf`` and the report.  The keywords ``estimator``,
         ``missing``, ``likelihood``, ``std_lv``, ``confidence_level`` and ``strict``
         set single options instead.
-    scores : str
-        ``"P"``, ``"E"`` or ``"gap"`` for instrument models.
+    scores : str, optional
+        ``"P"``, ``"E"``, ``"gap"`` or a custom score set for instrument models;
+        default: the instrument's only set, else ``"P"``.
     structure : {"correlated", "one_factor", "second_order"}
         Instrument model (see :func:`instrument_model`).
     group : str, optional
@@ -214,6 +225,8 @@ def cfa(
         With ``missing="listwise"``: ``"raise"`` refuses respondents with missing
         answers; ``"omit"`` or None (the default, as lavaan) drops them.  Dropped
         respondents are counted in ``n_dropped`` and listed in ``dropped_rows``.
+    instrument, scale, reverse : optional
+        How to read a path or DataFrame as survey data (see :func:`read_survey`).
 
     Returns
     -------
@@ -236,6 +249,15 @@ def cfa(
         nan_policy = check_choice("nan_policy", nan_policy, ("raise", "omit"))
     if data is None and sample_cov is None:
         raise ParameterError("give raw data, or sample_cov with n_obs")
+    if isinstance(data, (str, os.PathLike)) or (isinstance(data, pd.DataFrame) and instrument is not None):
+        from .._inputs import DEFAULT_SCORES, as_survey
+
+        data = as_survey(data, scores=scores or DEFAULT_SCORES, instrument=instrument, scale=scale, reverse=reverse,
+                         groups=[group] if group else None, nan_policy="fiml")
+    elif instrument is not None or scale is not None or reverse is not None:
+        raise ParameterError("instrument, scale, reverse: these reading options apply to a file path or a DataFrame")
+    if isinstance(data, SurveyData) and scores is None:
+        scores = data.instrument.default_scores()
     if model is None:
         if not isinstance(data, SurveyData):
             raise ModelSpecificationError("a model is required unless data is SurveyData (instrument model)")
@@ -290,4 +312,7 @@ def cfa(
     spec = build_spec(model, n_groups=len(md["labels"]), group_labels=md["labels"], std_lv=opts.std_lv,
                       meanstructure=ms, group_equal=group_equal)
     fit = _run(cls, opts, spec, SampleData(blocks=md["blocks"]))
-    return build_result(fit, model=model, options=opts, n_dropped=md["n_dropped"], dropped_rows=md["dropped_rows"])
+    res = build_result(fit, model=model, options=opts, n_dropped=md["n_dropped"], dropped_rows=md["dropped_rows"])
+    if isinstance(data, SurveyData) and data.instrument.reverse:
+        res._record_reverse(data.instrument)
+    return res

@@ -149,7 +149,7 @@ def measurement_invariance(
     *,
     group: str,
     options: SEMOptions | dict[str, Any] | None = None,
-    scores: str = "P",
+    scores: str | None = None,
     levels: Sequence[str] = ("configural", "metric", "scalar", "strict"),
     estimator: str | None = None,
     missing: str | None = None,

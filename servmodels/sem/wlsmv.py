@@ -65,7 +65,7 @@ def fit_dwls(spec: ModelSpec, pc: PolychoricResult, x0: np.ndarray, *, max_iter:
     q = spec.n_free
     it = 0
     ok = False
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
         rho, J, *_ = _implied(M, x, pi, pj, q)
         resid = r - rho
         F = float(w @ resid**2)
