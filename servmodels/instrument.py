@@ -99,6 +99,9 @@ class Instrument:
         Optional per-dimension importance-point columns for weighted SERVQUAL.
     item_labels : mapping of str to str
         Optional question wording per item.
+    translations : mapping of str to mapping of str to str
+        Dimension (and score-set) names in other languages, by language code:
+        ``{"id": {"tangibles": "bukti fisik", ...}}``; reports use them.
     description : str
         Free text (source of the layout).
 
@@ -131,6 +134,7 @@ class Instrument:
     groups: tuple[str, ...] = ()
     importance: Mapping[str, str] = field(default_factory=dict)
     item_labels: Mapping[str, str] = field(default_factory=dict)
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -197,6 +201,12 @@ class Instrument:
             )
         object.__setattr__(self, "importance", imp)
         object.__setattr__(self, "item_labels", {str(k): str(v) for k, v in dict(self.item_labels).items()})
+        try:
+            tr = {str(lang): {str(k): str(v) for k, v in dict(names).items()} for lang, names in dict(self.translations).items()}
+        except (TypeError, ValueError):
+            raise InstrumentError("translations must map a language code to a mapping of names, "
+                                  "e.g. {'id': {'tangibles': 'bukti fisik'}}") from None
+        object.__setattr__(self, "translations", tr)
         cols = [c for s in sets for c in self.columns(s)]
         dup = sorted({c for c in cols if cols.count(c) > 1})
         if dup:
@@ -250,6 +260,10 @@ class Instrument:
             if str(item) in items:
                 return dim
         raise InstrumentError(f"instrument {self.name!r} has no item {item!r}")
+
+    def label(self, name: str, lang: str = "en") -> str:
+        """A dimension's (or score set's) name in a language, from ``translations``; the name itself otherwise."""
+        return self.translations.get(lang, {}).get(name, name)
 
     def set_name(self, score_set: str) -> str:
         """Name of a score set in results: ``"perception"`` for ``P``, a custom set's own name or code."""
@@ -340,6 +354,7 @@ class Instrument:
             "groups": list(self.groups),
             "importance": dict(self.importance),
             "item_labels": dict(self.item_labels),
+            "translations": {k: dict(v) for k, v in self.translations.items()},
         }
 
     @classmethod
@@ -358,7 +373,7 @@ class Instrument:
         known = {
             "name", "description", "scale", "score_sets", "dimensions", "column_template",
             "column_map", "outcome", "respondent_id", "groups", "importance", "item_labels",
-            "set_names", "reverse",
+            "set_names", "reverse", "translations",
         }
         unknown = sorted(set(spec) - known)
         if unknown:
@@ -401,6 +416,10 @@ def _range(a: int, b: int) -> tuple[str, ...]:
     return tuple(str(i) for i in range(a, b + 1))
 
 
+#: the SERVQUAL dimensions in Bahasa Indonesia, as the seed study names them
+_SERVQUAL_ID = {"tangibles": "bukti fisik", "reliability": "keandalan", "responsiveness": "daya tanggap",
+                "assurance": "jaminan", "empathy": "empati"}
+
 _PRESETS: dict[str, Instrument] = {
     "servqual25": Instrument(
         name="servqual25",
@@ -418,6 +437,7 @@ _PRESETS: dict[str, Instrument] = {
         },
         scale=(1, 4),
         score_sets=("E", "P"),
+        translations={"id": _SERVQUAL_ID},
     ),
     "servqual22": Instrument(
         name="servqual22",
@@ -435,6 +455,7 @@ _PRESETS: dict[str, Instrument] = {
         },
         scale=(1, 7),
         score_sets=("E", "P"),
+        translations={"id": _SERVQUAL_ID},
     ),
 }
 
