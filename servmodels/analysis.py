@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._exceptions import ParameterError, ServmodelsError
@@ -435,12 +436,13 @@ def _tables(a: Analysis) -> list[AnalysisTable]:
     fit = a.get("cfa")
     if fit is not None:
         f = fit.fit
-        keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr",
+        keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high", "srmr",
                 "chisq_scaled", "pvalue_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
         row: dict[str, Any] = {"estimator": fit.options.label}
         row.update({k: f[k] for k in keys if k in f and f[k] is not None})
         out.append(AnalysisTable("cfa_fit", "cfa", pd.DataFrame([row])))
         lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "estimate", "se", "std_all"]].reset_index(drop=True)
+        lo.loc[lo["se"] == 0, "se"] = np.nan  # fixed loadings (marker items) have no standard error
         out.append(AnalysisTable("cfa_loadings", "cfa", lo.rename(columns={"lhs": "factor", "rhs": "item"})))
     efa_res = a.get("efa")
     if efa_res is not None:
