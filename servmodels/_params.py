@@ -13,9 +13,11 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-import numpy as np
-
 from ._exceptions import ParameterError
+
+# numpy is imported inside the checks that need it (``import numpy`` in a function is a
+# dictionary look-up once loaded): the CLI checks its options while parsing, before and
+# without the numerical stack (``servmodels --help`` stays fast).
 
 __all__ = ["check_choice", "check_interval", "check_int", "check_float", "check_type", "check_bool",
            "check_str_list", "check_confidence_level", "check_rng"]
@@ -49,6 +51,8 @@ def check_choice(name: str, value: Any, choices: Iterable[T], *, case_insensitiv
 
 def check_bool(name: str, value: Any) -> bool:
     """A real bool (numpy bools accepted); ``1``/``"yes"`` are refused to catch swapped arguments."""
+    import numpy as np
+
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ParameterError(f"{name} must be True or False; got {_show(value)}")
@@ -61,6 +65,8 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     >>> check_int("n_resamples", 1000, low=1)
     1000
     """
+    import numpy as np
+
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, float, np.floating)):
@@ -89,6 +95,8 @@ def check_float(name: str, value: Any, *, low: float | None = None, high: float 
     >>> check_float("tol", 1e-6, low=0, low_closed=False)
     1e-06
     """
+    import numpy as np
+
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
@@ -135,6 +143,8 @@ def check_str_list(name: str, value: Any, *, allow_none: bool = True) -> tuple[s
     >>> check_str_list("groups", "village")
     ('village',)
     """
+    import numpy as np
+
     if value is None and allow_none:
         return None
     if isinstance(value, str):
@@ -148,6 +158,8 @@ def check_str_list(name: str, value: Any, *, allow_none: bool = True) -> tuple[s
 
 def check_rng(value: Any, name: str = "rng") -> Any:
     """A seed (non-negative int), a ``SeedSequence``, a ``numpy.random.Generator`` or None."""
+    import numpy as np
+
     if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence)):
         return value
     if isinstance(value, (numbers.Integral,)) and not isinstance(value, (bool, np.bool_)):

@@ -17,7 +17,6 @@ the interval; Holm and Benjamini-Hochberg adjust them within each level.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from ._distributions import t_ppf, t_sf
 from ._exceptions import ParameterError
 from ._inputs import survey_input
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng, check_type
+from ._progress import progress as progress_bar
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
 
@@ -134,7 +134,6 @@ def _linear_replicates(V: np.ndarray, n_resamples: int, rng: Any, *, batch_size:
     V2 = V * V if need_se else None
     theta = np.empty((n_resamples, K))
     se = np.full((n_resamples, K), np.nan)
-    done = [0]
     # Counts and values are small integers: with float32 every product and partial sum of C @ V is an
     # integer below 2**24 (sum of counts = n, |v| small), so single precision is exact and twice as fast.
     big = float(np.abs(V2 if V2 is not None else V).max()) if V.size else 0.0
@@ -144,7 +143,7 @@ def _linear_replicates(V: np.ndarray, n_resamples: int, rng: Any, *, batch_size:
     V2d = None if V2 is None else V2.astype(dtype)
     local = threading.local()  # one reusable count buffer per worker: no page faults per batch
 
-    def work(sl: slice) -> None:
+    def work(sl: slice) -> int:
         if indices is not None:
             C = np.stack([np.bincount(idx, minlength=n) for idx in indices[sl]]).astype(dtype)
         else:
@@ -159,20 +158,18 @@ def _linear_replicates(V: np.ndarray, n_resamples: int, rng: Any, *, batch_size:
             m2 = (C @ V2d).astype(np.float64) / w
             var = np.maximum(m2 - m1 * m1, 0.0) * w / np.maximum(w - 1, 1)
             se[sl] = np.sqrt(var / w)
-        done[0] += sl.stop - sl.start
-        if progress:
-            sys.stderr.write(f"\rbootstrap: {done[0]}/{n_resamples} resamples")
-            sys.stderr.flush()
+        return sl.stop - sl.start
 
     slices = list(_batches(n_resamples, batch_size))
-    if n_workers > 1 and len(slices) > 1:
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
-            list(pool.map(work, slices))
-    else:
-        for sl in slices:
-            work(sl)
-    if progress:
-        sys.stderr.write("\n")
+    # the bar advances once per batch, from this thread (workers only compute)
+    with progress_bar(n_resamples, "bootstrap", progress, unit="resamples") as bar:
+        if n_workers > 1 and len(slices) > 1:
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                for done in pool.map(work, slices):
+                    bar.update(done)
+        else:
+            for sl in slices:
+                bar.update(work(sl))
     return theta, se
 
 
@@ -325,7 +322,8 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
     E and P of a respondent are resampled together.  All statistics come from the same
     resamples.  ``cluster`` (e.g. village) resamples whole clusters; ``strata`` resamples
     within strata; ``poisson`` uses Poisson(1) weights.  ``indices`` (B x n) replays given
-    resamples (to reproduce another program's).
+    resamples (to reproduce another program's).  ``progress=True`` shows a progress bar on
+    stderr, advanced once per batch of resamples; results are the same with or without it.
 
     Examples
     --------
@@ -444,13 +442,14 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
 def bootstrap(statistic: Callable[[np.ndarray], np.ndarray | float], data: np.ndarray, *, method: Method = "percentile",
               n_resamples: int = 2000, rng: int | np.random.Generator | None = None, confidence_level: float = 0.95,
               clusters: np.ndarray | None = None, strata: np.ndarray | None = None,
-              interpolation: Literal["linear", "boot"] = "linear") -> pd.DataFrame:
+              interpolation: Literal["linear", "boot"] = "linear", progress: bool = False) -> pd.DataFrame:
     """Generic bootstrap of any statistic of the rows of ``data`` (percentile, basic, BCa).
 
     ``statistic(rows)`` returns a scalar or 1-D array.  BCa uses the generic leave-one-out
     jackknife (n evaluations).  Resample streams are per-resample children of one
     SeedSequence, as in :func:`gap_bootstrap`.  Returns ``estimate, se, ci_low, ci_high``
-    per component.
+    per component.  ``progress=True`` shows a progress bar on stderr (one step per
+    resample: each is a call of ``statistic``); results are the same without it.
 
     Examples
     --------
@@ -463,14 +462,17 @@ def bootstrap(statistic: Callable[[np.ndarray], np.ndarray | float], data: np.nd
     confidence_level = check_confidence_level(confidence_level)
     interpolation = check_choice("interpolation", interpolation, ("linear", "boot"))
     rng = check_rng(rng)
+    progress = check_bool("progress", progress)
     X = np.asarray(data)
     n = len(X)
     theta = np.atleast_1d(np.asarray(statistic(X), float))
     seeds = _seeds(rng, n_resamples)
     reps = np.empty((n_resamples, len(theta)))
-    for b in range(n_resamples):
-        counts = resample_counts([seeds[b]], n, clusters=clusters, strata=strata)[0].astype(int)
-        reps[b] = np.atleast_1d(statistic(np.repeat(X, counts, axis=0)))
+    with progress_bar(n_resamples, "bootstrap", progress, unit="resamples") as bar:
+        for b in range(n_resamples):
+            counts = resample_counts([seeds[b]], n, clusters=clusters, strata=strata)[0].astype(int)
+            reps[b] = np.atleast_1d(statistic(np.repeat(X, counts, axis=0)))
+            bar.update(1)
     jack = None
     if method == "bca":
         jack = np.stack([np.atleast_1d(statistic(np.delete(X, i, axis=0))) for i in range(n)])

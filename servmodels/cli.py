@@ -14,20 +14,27 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+# Only light modules here: ``--version`` and ``--help`` (of every command) answer without
+# numpy, pandas or the analysis modules; each command imports what it uses.
 from . import __version__
 from ._exceptions import DataFileError, DataFileNotFoundError, ParameterError, ServmodelsError
 from ._params import check_confidence_level, check_int
-from ._results import jsonable
-from .data import SurveyData
-from .datasets import example_path
 from .instrument import get_instrument
-from .io import read_survey, read_table
-from .reliability import item_analysis
-from .scoring import score
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .data import SurveyData
+
+
+def read_survey(*args: Any, **kwargs: Any) -> SurveyData:
+    """:func:`servmodels.read_survey`, imported when a command first reads a file."""
+    from .io import read_survey as read
+
+    return read(*args, **kwargs)
+
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -115,6 +122,11 @@ def _sem_options(args: argparse.Namespace, confidence_level: float = 0.95) -> An
 
     return SEMOptions(estimator=args.estimator, missing=args.missing, likelihood=args.likelihood, std_lv=args.std_lv,
                       strict=args.strict, confidence_level=confidence_level)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars on long work: on a terminal, unless --quiet (piped output stays clean)."""
+    return sys.stderr.isatty() and not getattr(args, "quiet", False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -343,6 +355,8 @@ def _cmd_validate(args: argparse.Namespace) -> None:
 def _cmd_score(args: argparse.Namespace) -> None:
     if args.stream or args.dask:
         return _cmd_score_stream(args)
+    from .scoring import score
+
     data = _read(args, args.scores)
     res = score(data, weights=_parse_weights(args.weights))
     _emit(args, res.to_dict(), res.summary(), res.respondents if res.respondents is not None else res.items)
@@ -369,13 +383,14 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
         except OSError as exc:  # distributed.Client: scheduler address unreachable or malformed
             raise ParameterError(f"--dask {args.dask}: cannot connect to the scheduler: {exc}") from None
     else:
-        progress = not args.quiet and sys.stderr.isatty()
-        res, _ = stream_score(args.file, inst, chunk_rows=args.chunk_rows, out=args.out, progress=progress, **kw)
+        res, _ = stream_score(args.file, inst, chunk_rows=args.chunk_rows, out=args.out, progress=_progress(args), **kw)
     args.out = None  # respondent scores were written chunk by chunk
     _emit(args, res.to_dict(), res.summary(), None)
 
 
 def _cmd_items(args: argparse.Namespace) -> None:
+    from .reliability import item_analysis
+
     code, needed = _scores_and_sets(args)
     data = _read(args, needed)
     res = item_analysis(data, scores=code, confidence_level=args.confidence_level)
@@ -383,6 +398,8 @@ def _cmd_items(args: argparse.Namespace) -> None:
 
 
 def _cmd_cfa(args: argparse.Namespace) -> None:
+    from ._results import jsonable
+    from .io import read_table
     from .sem import cfa, measurement_invariance
 
     opts = _sem_options(args, args.confidence_level)
@@ -482,7 +499,8 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
             raise
         data = _read(args, needed)
     res = validity(data, scores=code, n_resamples=args.n_resamples, rng=args.seed,
-                   confidence_level=args.confidence_level, bootstrap_cfa=args.bootstrap_cfa, options=opts)
+                   confidence_level=args.confidence_level, bootstrap_cfa=args.bootstrap_cfa, options=opts,
+                   progress=_progress(args))
     if res.n_dropped and not args.quiet:
         sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) dropped (missing answers); "
                          f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
@@ -495,7 +513,8 @@ def _cmd_efa(args: argparse.Namespace) -> None:
     code, needed = _scores_and_sets(args)
     data = _read(args, needed)
     res = efa(data, scores=code, n_factors=args.n_factors, method=args.method,
-              rotation=None if args.rotation == "none" else args.rotation, n_iter=args.n_iter, rng=args.seed)
+              rotation=None if args.rotation == "none" else args.rotation, n_iter=args.n_iter, rng=args.seed,
+              progress=_progress(args))
     _emit(args, res.to_dict(), res.summary(), res.loadings.reset_index(names="item"))
 
 
@@ -505,6 +524,7 @@ def _need_outcome(args: argparse.Namespace) -> None:
 
 
 def _cmd_regress(args: argparse.Namespace) -> None:
+    from ._results import jsonable
     from .regression import regress, relative_importance
 
     _need_outcome(args)
@@ -517,7 +537,8 @@ def _cmd_regress(args: argparse.Namespace) -> None:
     payload = res.to_dict()
     text = res.summary()
     if args.importance_ci:
-        imp = relative_importance(data, scores=args.scores, n_resamples=args.importance_ci, rng=args.seed)
+        imp = relative_importance(data, scores=args.scores, n_resamples=args.importance_ci, rng=args.seed,
+                                  progress=_progress(args))
         payload["relative_importance"] = jsonable(imp.to_frame())
         text += "\n\n" + imp.summary()
     _emit(args, payload, text, res.coefficients)
@@ -536,7 +557,8 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     _need_outcome(args)
     data = _read(args, None)
     res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
-                                    rng=args.seed, include_cfa=not args.no_cfa, options=_sem_options(args))
+                                    rng=args.seed, include_cfa=not args.no_cfa, options=_sem_options(args),
+                                    progress=_progress(args))
     _emit(args, res.to_dict(), res.summary(), None)
 
 
@@ -549,10 +571,9 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
     if extra:
         args.groups = sorted(set((args.groups or []) + extra))
     data = _read(args, ["E", "P"])
-    progress = not args.quiet and sys.stderr.isatty() and args.n_resamples * data.n_respondents > 5e7
     res = gap_bootstrap(data, method=args.method, n_resamples=args.n_resamples, rng=args.seed,
                         confidence_level=args.confidence_level, cluster=args.cluster, strata=args.strata,
-                        poisson=args.poisson, adjust=args.adjust, progress=progress)
+                        poisson=args.poisson, adjust=args.adjust, progress=_progress(args))
     levels = ("item", "dimension", "overall", "perception") if args.level == "all" else (args.level,)
     table = res.table[res.table["level"].isin(levels)]
     _emit(args, res.to_dict(levels), res.summary(levels=levels), table)
@@ -570,12 +591,15 @@ def _cmd_report(args: argparse.Namespace) -> None:
     args.out = None
     _check_out_folder(out)
     data = _read(args, ["E", "P"])
-    rep = build_report(data, lang=args.lang, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args))
+    rep = build_report(data, lang=args.lang, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args),
+                       progress=_progress(args))
     paths = write_report(rep, out, formats)
     sys.stdout.write("wrote " + ", ".join(str(p) for p in paths) + "\n")
 
 
 def _cmd_example(args: argparse.Namespace) -> None:
+    from .datasets import example_path
+
     try:
         shutil.copyfile(example_path(), args.out)
     except OSError as exc:
@@ -596,6 +620,10 @@ def _check_out_folder(path: str) -> Path:
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
+    from .datasets import example_path
+    from .reliability import item_analysis
+    from .scoring import score
+
     out = _check_out_folder(args.out)
     data = read_survey(example_path(), "servqual25", respondent_id="respondent_id", outcome="satisfaction", groups=["village", "gender"])
     res = score(data)
@@ -623,9 +651,9 @@ def _cmd_demo(args: argparse.Namespace) -> None:
 
     fit = cfa(data, scores="P")
     write_table(fit.parameters, out / "cfa_P_parameters.csv")
-    val = validity(data, scores="P", n_resamples=500, rng=2016, bootstrap_cfa=False)
+    val = validity(data, scores="P", n_resamples=500, rng=2016, bootstrap_cfa=False, progress=_progress(args))
     write_table(val.dimensions.reset_index(), out / "validity_P.csv")
-    cmp = compare_servqual_servperf(data, n_resamples=500, rng=2016, n_repeats=5)
+    cmp = compare_servqual_servperf(data, n_resamples=500, rng=2016, n_repeats=5, progress=_progress(args))
     parts += ["", "## Confirmatory factor analysis (P items)", "", "```", fit.summary(), "```",
               "", "## Reliability and validity (P items)", "", "```", val.summary(), "```",
               "", "## SERVQUAL versus SERVPERF", "", "```", cmp.summary(), "```"]
@@ -634,7 +662,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     from .report import build_report, write_report
 
     for lang in ("en", "id"):
-        rep = build_report(data, lang=lang, seed=2016, n_resamples=1000,
+        rep = build_report(data, lang=lang, seed=2016, n_resamples=1000, progress=_progress(args),
                            source_note=("Bundled SYNTHETIC example data (not real respondents)." if lang == "en"
                                         else "Data contoh SINTETIS (bukan responden sebenarnya)."))
         write_report(rep, out / f"full_report_{lang}", ["html", "docx", "md", "tex"])

@@ -22,6 +22,7 @@ from ._exceptions import NumericalError, ParameterError, Problem, ValidationErro
 from ._inputs import survey_input
 from ._numerics import singular_cause
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
+from ._progress import progress as progress_bar
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
 from .scoring import score
@@ -296,8 +297,11 @@ class RelativeImportanceResult(Result):
 @survey_input
 def relative_importance(data: SurveyData, *, scores: ScoresKind | str | None = None, n_resamples: int = 1000,
                         rng: int | np.random.Generator | None = None,
-                        confidence_level: float = 0.95) -> RelativeImportanceResult:
+                        confidence_level: float = 0.95, progress: bool = False) -> RelativeImportanceResult:
     """LMG relative importance of the dimensions with bootstrap percentile intervals.
+
+    ``progress=True`` shows a progress bar of the bootstrap on stderr; results are the same
+    without it.
 
     Returns
     -------
@@ -310,6 +314,7 @@ def relative_importance(data: SurveyData, *, scores: ScoresKind | str | None = N
         raise ParameterError("n_resamples must be 0 (no intervals) or >= 2; got 1")
     rng = check_rng(rng)
     confidence_level = check_confidence_level(confidence_level)
+    progress = check_bool("progress", progress)
     X, y = _design(data, scores)
     w = lmg(X.to_numpy(), y)
     out = pd.DataFrame({"estimate": w, "share": w / w.sum()}, index=pd.Index(X.columns, name="dimension"))
@@ -318,7 +323,8 @@ def relative_importance(data: SurveyData, *, scores: ScoresKind | str | None = N
 
         p = X.shape[1]
         ci = bootstrap(lambda rows: lmg(rows[:, :p], rows[:, p]), np.column_stack([X.to_numpy(), y]),
-                       method="percentile", n_resamples=n_resamples, rng=rng, confidence_level=confidence_level)
+                       method="percentile", n_resamples=n_resamples, rng=rng, confidence_level=confidence_level,
+                       progress=progress)
         out["ci_low"] = ci["ci_low"].to_numpy()
         out["ci_high"] = ci["ci_high"].to_numpy()
     out["rank"] = out["estimate"].rank(ascending=False).astype(int)
@@ -513,7 +519,8 @@ def _verdict(perf: RegressionResult, qual: RegressionResult, j: dict, cv: dict, 
 @survey_input
 def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats: int = 10, n_resamples: int = 1000,
                               rng: int | np.random.Generator | None = None, include_cfa: bool = True,
-                              confidence_level: float = 0.95, options: Any = None) -> ComparisonResult:
+                              confidence_level: float = 0.95, options: Any = None,
+                              progress: bool = False) -> ComparisonResult:
     """SERVQUAL (gap) against SERVPERF (perception) as predictors of overall satisfaction.
 
     Both OLS models side by side; Davidson-MacKinnon J tests, Cox tests and encompassing
@@ -527,6 +534,9 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     ``options`` (a :class:`~servmodels.SEMOptions`) sets the estimator of the two CFAs
     (with ``estimator="MLR"`` the table adds the scaled chi-square and robust
     CFI/TLI/RMSEA); their warnings are kept in the table's ``warnings`` column.
+
+    ``progress=True`` shows progress bars on stderr for the cross-validation (one step per
+    repeat of k-fold) and the bootstrap; results are the same without them.
     """
     n_splits = check_int("n_splits", n_splits, low=2, high=max(2, data.n_respondents))
     n_repeats = check_int("n_repeats", n_repeats, low=1)
@@ -536,6 +546,7 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     rng = check_rng(rng)
     include_cfa = check_bool("include_cfa", include_cfa)
     confidence_level = check_confidence_level(confidence_level)
+    progress = check_bool("progress", progress)
 
     from .sem.options import resolve_options
 
@@ -562,10 +573,17 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
 
     seed = int(gen.integers(0, 2**31 - 1))
     cv = {}
-    for name, M in (("servperf", P), ("servqual", G)):
-        folds = RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
-        sc = cross_val_score(LinearRegression(), M, y, cv=folds, scoring="r2")
-        cv[name] = {"mean": float(sc.mean()), "sd": float(sc.std(ddof=1)), "n_folds": int(len(sc))}
+    with progress_bar(2 * n_repeats, "compare: cross-validation", progress, unit="repeats") as bar:
+        for name, M in (("servperf", P), ("servqual", G)):
+            # the same folds as cross_val_score(cv=RepeatedKFold(...)), scored one repeat at a time
+            splits = list(RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed).split(M))
+            scores = []
+            for r in range(n_repeats):
+                scores.append(cross_val_score(LinearRegression(), M, y, cv=splits[r * n_splits:(r + 1) * n_splits],
+                                              scoring="r2"))
+                bar.update(1)
+            sc = np.concatenate(scores)
+            cv[name] = {"mean": float(sc.mean()), "sd": float(sc.std(ddof=1)), "n_folds": int(len(sc))}
     n = len(y)
     diff = {"estimate": perf.fit["r2"] - qual.fit["r2"], "ci_low": np.nan, "ci_high": np.nan, "n_resamples": n_resamples}
     if n_resamples:
@@ -574,7 +592,8 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
         k = P.shape[1]
         ci = bootstrap(lambda rows: _r2(rows[:, :k], rows[:, -1]) - _r2(rows[:, k:-1], rows[:, -1]),
                        np.column_stack([P, G, y]), method="percentile", n_resamples=n_resamples,
-                       rng=np.random.SeedSequence(int(gen.integers(0, 2**63 - 1))), confidence_level=confidence_level)
+                       rng=np.random.SeedSequence(int(gen.integers(0, 2**63 - 1))), confidence_level=confidence_level,
+                       progress=progress)
         diff["ci_low"], diff["ci_high"] = float(ci["ci_low"].iloc[0]), float(ci["ci_high"].iloc[0])
     cfa_fit = None
     if include_cfa:

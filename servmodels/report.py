@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ._exceptions import ParameterError
-from ._params import check_choice
+from ._params import check_bool, check_choice
+from ._progress import progress as progress_bar
 from .data import SurveyData
 
 __all__ = ["build_report", "Report"]
@@ -226,15 +227,32 @@ def _path_diagram(rep: Report, fit: Any, lang: Lang) -> None:
 
 
 def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamples: int = 2000,
-                 source_note: str | None = None, options: Any = None) -> Report:
+                 source_note: str | None = None, options: Any = None, progress: bool = False) -> Report:
     """Run the whole analysis on validated data and assemble a :class:`Report`.
 
     ``options`` (:class:`~servmodels.SEMOptions`) reaches the CFA, the CFA behind
     omega/CR/AVE and the CFA rows of the SERVQUAL-vs-SERVPERF comparison.
+    ``progress=True`` shows a progress bar of the analyses on stderr (and the bars of the
+    bootstraps, parallel analysis and cross-validation inside them); the report is the
+    same without it.
     """
     from .sem.options import resolve_options
 
     options = resolve_options(options)
+    if lang not in ("en", "id"):
+        check_choice("lang", lang, ("en", "id"))
+    progress = check_bool("progress", progress)
+    data.require("E", "P")
+    with progress_bar(len(_REPORT_STEPS), "report", progress, unit="analyses") as bar:
+        return _build_report(data, lang, seed, n_resamples, source_note, options, progress, bar)
+
+
+#: the analyses of a report, one step of its progress bar each
+_REPORT_STEPS = ("gaps", "reliability", "cfa", "efa", "compare", "ipa", "figures")
+
+
+def _build_report(data: SurveyData, lang: Lang, seed: int, n_resamples: int, source_note: str | None, options: Any,
+                  progress: bool, bar: Any) -> Report:
     from .bootstrap import gap_bootstrap
     from .ipa import QUADRANTS, ipa
     from .regression import compare_servqual_servperf
@@ -243,9 +261,6 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
     from .sentences import alpha_sentence, cfa_sentence, compare_sentence, gap_sentence
     from .validity import efa, validity
 
-    if lang not in ("en", "id"):
-        check_choice("lang", lang, ("en", "id"))
-    data.require("E", "P")
     rep = Report(lang=lang)
     rep.sections.append((_t("data", lang), f"{data.n_respondents} {_t('used', lang)}; {data.n_dropped} {_t('dropped', lang)}. "
                          + (source_note or "")))
@@ -255,7 +270,7 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sres = score(data)
-        boot = gap_bootstrap(data, method="bca", n_resamples=n_resamples, rng=seed)
+        boot = gap_bootstrap(data, method="bca", n_resamples=n_resamples, rng=seed, progress=progress)
     bt = boot.table
     items = sres.items[["item", "dimension", "expectation", "perception", "gap"]].copy()
     ib = bt[bt.level == "item"].reset_index(drop=True)
@@ -270,12 +285,13 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
     rep.sections.append((_t("dims", lang), _cols(dims, lang)))
     for _, row in db.iterrows():
         rep.sentences.append(gap_sentence(_dim(row["name"], lang), row, round(boot.confidence_level * 100), lang))
+    bar.update(1)
     efa_res = ipa_res = cfa_fit = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             val = validity(data, scores="P", n_resamples=min(n_resamples, 500), rng=seed, bootstrap_cfa=False,
-                           options=options)
+                           options=options, progress=progress)
         vt = val.dimensions[["alpha", "omega", "composite_reliability", "ave", "alpha_ci_low", "alpha_ci_high"]].reset_index()
         vt["dimension"] = [_dim(d, lang) for d in vt["dimension"]]
         rep.sections.append((_t("reliability", lang), _cols(vt, lang)))
@@ -289,6 +305,7 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
             rep.sentences.append(alpha_sentence(_dim(d, lang), r["alpha"], r["alpha_ci_low"], r["alpha_ci_high"], lang))
     except Exception as exc:  # noqa: BLE001 - the report states what failed and goes on
         rep.skipped.append(f"{_t('reliability', lang)}: {exc}")
+    bar.update(1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -305,10 +322,12 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
         rep.sentences.append(cfa_sentence(f, lang))
     except Exception as exc:  # noqa: BLE001
         rep.skipped.append(f"{_t('cfa', lang)}: {exc}")
+    bar.update(1)
     try:
-        efa_res = efa(data, scores="P", n_iter=50, rng=seed)
+        efa_res = efa(data, scores="P", n_iter=50, rng=seed, progress=progress)
     except Exception as exc:  # noqa: BLE001
         rep.skipped.append(f"EFA: {exc}")
+    bar.update(1)
     if data.outcome is None:
         rep.skipped.append(f"{_t('compare', lang)}: {_t('no_outcome', lang)}")
     else:
@@ -316,7 +335,7 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 cmp = compare_servqual_servperf(data, n_resamples=min(n_resamples, 1000), rng=seed, n_repeats=5,
-                                                options=options)
+                                                options=options, progress=progress)
             tab = pd.DataFrame([{"model": m, "r2": r.fit["r2"], "adj_r2": r.fit["adj_r2"], "aic": r.fit["aic"], "bic": r.fit["bic"],
                                  "cv_r2": cmp.cv_r2[k]["mean"]} for m, r, k in (("SERVPERF", cmp.servperf, "servperf"),
                                                                                 ("SERVQUAL", cmp.servqual, "servqual"))])
@@ -326,6 +345,7 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
             rep.sentences.append(compare_sentence(cmp, lang))
         except Exception as exc:  # noqa: BLE001
             rep.skipped.append(f"{_t('compare', lang)}: {exc}")
+    bar.update(1)
     try:
         ipa_res = ipa(data, n_resamples=min(n_resamples, 500), rng=seed)
         it = ipa_res.table.reset_index()
@@ -334,12 +354,14 @@ def build_report(data: SurveyData, *, lang: Lang = "en", seed: int = 0, n_resamp
         rep.sections.append((_t("ipa", lang), _cols(it, lang)))
     except Exception as exc:  # noqa: BLE001
         rep.skipped.append(f"{_t('ipa', lang)}: {exc}")
+    bar.update(1)
     try:
         _figures(rep, boot, sres, ipa_res, efa_res, lang)
         if cfa_fit is not None:
             _path_diagram(rep, cfa_fit, lang)
     except Exception as exc:  # noqa: BLE001
         rep.skipped.append(f"{_t('figures', lang)}: {exc}")
+    bar.update(1)
     return rep
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -32,6 +31,7 @@ from ._exceptions import (
     ValidationError,
 )
 from ._params import check_int
+from ._progress import progress as progress_bar
 from ._validation import NanPolicy, validate_survey
 from .instrument import Instrument, get_instrument
 from .scoring import ScoreMoments, ScoreResult, score, score_moments
@@ -196,7 +196,8 @@ def stream_score(
     Returns the :class:`ScoreResult` (aggregates only; respondent scores go to ``out``)
     and the merged :class:`ScoreMoments` (with ``cross=True``: covariance matrices for
     ``cfa(sample_cov=..., n_obs=...)``).  Every problem in every chunk is collected and
-    reported with absolute row numbers.
+    reported with absolute row numbers.  ``progress=True`` shows a row counter on stderr,
+    advanced once per chunk.
 
     Examples
     --------
@@ -228,6 +229,7 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool):
     offset = 0
     writer = _Writer(out)
     seen_ids: set[Any] = set()
+    bar = progress_bar(None, f"scoring {Path(path).name}", progress, unit="rows")  # the total is unknown until the end
     try:
         chunks = iter_chunks(path, chunk_rows=chunk_rows, as_text=as_text)
         while True:
@@ -249,6 +251,7 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool):
                 n_problems += len(exc.problems)
                 problems.extend(exc.problems[: max(0, _MAX_PROBLEMS - len(problems))])
                 offset += len(frame)
+                bar.update(len(frame))
                 continue
             if data.respondent_ids is not None:
                 ids = set(data.respondent_ids.tolist())
@@ -263,13 +266,10 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool):
             if writer.path is not None and not problems:
                 writer.write(score(data).respondents)
             offset += len(frame)
-            if progress:
-                sys.stderr.write(f"\rscored {offset:,} rows")
-                sys.stderr.flush()
+            bar.update(len(frame))
     finally:
         writer.close()
-        if progress:
-            sys.stderr.write("\n")
+        bar.close()
     if problems:
         if n_problems > len(problems):
             problems.append(Problem("truncated", None, f"{n_problems - len(problems)} further problems not listed"))

@@ -33,6 +33,7 @@ from ._exceptions import NumericalError, ServmodelsError
 from ._inputs import survey_input
 from ._numerics import check_nonsingular
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
+from ._progress import progress as progress_bar
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
 from .reliability import _alpha_result
@@ -384,7 +385,8 @@ class ValidityResult(Result):
 
 @survey_input
 def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 1000, rng: int | np.random.Generator | None = None,
-             confidence_level: float = 0.95, bootstrap_cfa: bool = True, options: Any = None) -> ValidityResult:
+             confidence_level: float = 0.95, bootstrap_cfa: bool = True, options: Any = None,
+             progress: bool = False) -> ValidityResult:
     """Reliability and validity of an instrument's dimensions in one call.
 
     Parameters
@@ -410,6 +412,9 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
         covariance matrix (as semTools ``htmt(..., missing = "ml")``).  ML and MLR
         give the same estimates, hence the same omega/CR/AVE.  WLSMV is not
         implemented here (see :func:`servmodels.ordinal_reliability`).
+    progress : bool
+        Show a progress bar of the bootstrap on stderr (one step per resample, each a
+        refit); the results are the same without it.
 
     Returns
     -------
@@ -426,6 +431,7 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
     rng = check_rng(rng)
     confidence_level = check_confidence_level(confidence_level)
     bootstrap_cfa = check_bool("bootstrap_cfa", bootstrap_cfa)
+    progress = check_bool("progress", progress)
 
     from ._exceptions import ParameterError
     from .sem.options import resolve_options
@@ -494,7 +500,7 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
         gen = as_generator(rng)
         keys = ["alpha", "htmt"] + (["omega", "composite_reliability", "ave"] if bootstrap_cfa else [])
         draws: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), progress_bar(n_resamples, "reliability bootstrap", progress, unit="resamples") as bar:
             warnings.simplefilter("ignore")
             for idx_batch in _resample_batches(n, n_resamples, gen):
                 for idx in idx_batch:
@@ -504,6 +510,7 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
                         st = {k: np.full_like(full[k], np.nan) for k in keys}
                     for k in keys:
                         draws[k].append(st[k])
+                    bar.update(1)  # a resample is a refit (milliseconds), so one step each costs nothing
         for k in keys:
             lo, hi = _percentile_ci(np.array(draws[k]), confidence_level)
             if k == "htmt":
@@ -664,13 +671,14 @@ class EFAResult(Result):
 @survey_input
 def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = None,
         method: Literal["minres", "ml"] = "minres", rotation: Literal["promax", "varimax", "oblimin"] | None = "promax",
-        n_iter: int = 100, rng: int | np.random.Generator | None = 0) -> EFAResult:
+        n_iter: int = 100, rng: int | np.random.Generator | None = 0, progress: bool = False) -> EFAResult:
     """Exploratory factor analysis of the items with parallel analysis and congruence check.
 
     ``n_factors=None`` uses the number suggested by parallel analysis (factor
     eigenvalues above the 95th percentile of those of ``n_iter`` random normal data
     sets of the same size; Horn 1965).  Loadings match psych ``fa(fm=, rotate=)`` up to
-    column order and sign.
+    column order and sign.  ``progress=True`` shows a progress bar of the parallel analysis
+    on stderr (one step per random data set); the results are the same without it.
 
     Examples
     --------
@@ -685,6 +693,7 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
     rotation = check_choice("rotation", rotation, ("promax", "varimax", "oblimin", None))
     n_iter = check_int("n_iter", n_iter, low=1)
     rng = check_rng(rng)
+    progress = check_bool("progress", progress)
     data.require_complete("efa")
     x = data.item_scores(scores).astype(np.float64)
     cols = list(data.item_columns(scores))
@@ -705,10 +714,12 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
     fa_vals = fa_eigen(R)
     gen = as_generator(rng)
     rand_pc, rand_fa = [], []
-    for _ in range(n_iter):
-        Rz = np.corrcoef(gen.standard_normal((n, p)), rowvar=False)
-        rand_pc.append(np.sort(np.linalg.eigvalsh(Rz))[::-1])
-        rand_fa.append(fa_eigen(Rz))
+    with progress_bar(n_iter, "parallel analysis", progress, unit="data sets") as bar:
+        for _ in range(n_iter):
+            Rz = np.corrcoef(gen.standard_normal((n, p)), rowvar=False)
+            rand_pc.append(np.sort(np.linalg.eigvalsh(Rz))[::-1])
+            rand_fa.append(fa_eigen(Rz))
+            bar.update(1)
     q_pc = np.quantile(rand_pc, 0.95, axis=0)
     q_fa = np.quantile(rand_fa, 0.95, axis=0)
     above = fa_vals > q_fa
