@@ -26,7 +26,7 @@ __all__ = ["as_survey", "survey_input", "READ_KEYWORDS"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: keywords an estimator passes to read_survey when it is given a DataFrame or a path
-READ_KEYWORDS = ("instrument", "scale", "nan_policy", "groups", "outcome", "respondent_id", "sheet", "score_sets")
+READ_KEYWORDS = ("instrument", "scale", "nan_policy", "groups", "outcome", "respondent_id", "sheet", "score_sets", "encoding", "decimal")
 
 #: score sets needed by a ``scores=`` value (others are not required in the file)
 _NEEDED = {"P": ["P"], "E": ["E"], "gap": ["E", "P"], "M": ["M"], "D": ["D"], "adequacy": ["M", "P"],
