@@ -7,8 +7,10 @@ The CLI only parses arguments, calls the public API and renders results.  Any
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
 import shutil
 import sys
 import warnings
@@ -95,7 +97,11 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--outcome", help="overall satisfaction column")
     p.add_argument("--group", action="append", default=None, dest="groups", help="grouping column, e.g. village (repeatable)")
     p.add_argument("--nan-policy", choices=("raise", "omit"), default="raise", help="missing answers: report (raise) or drop listwise (omit) [raise]")
-    p.add_argument("--sheet", help="Excel sheet name or index")
+    p.add_argument("--sheet", metavar="NAME|NUMBER", help="Excel sheet: its name, or its number from 1 [1]")
+    p.add_argument("--encoding", metavar="NAME", help="text encoding of a CSV file (or SPSS strings): utf-8, cp1252, "
+                   "latin-1, ... [detected: UTF-8, else cp1252, else latin-1]")
+    p.add_argument("--decimal", choices=(".", ","), metavar="MARK", help="decimal mark of a CSV file, . or , [detected: ',' when every "
+                   "number-like text column uses it and the separator is not ',']")
     p.add_argument("--reverse", metavar="ITEM,...", help="reverse-keyed items (ids or columns, e.g. A1,C4): recoded min + max - x before any analysis")
 
 
@@ -250,6 +256,37 @@ def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+#: reading options as io.py's messages spell them (encoding=NAME, decimal=',') -> CLI flags
+_READ_OPTION = re.compile(r"\b(encoding|decimal|sheet)=(?:'([^']*)'|([A-Z]+)\b)")
+
+
+def _reading_flags(message: str) -> str:
+    return _READ_OPTION.sub(lambda m: f"--{m[1]} {m[2] if m[2] is not None else m[3]}", message)
+
+
+def _reading(func: Any) -> Any:
+    """Decorator: errors of reading a file name the reading options as CLI flags (``--encoding NAME``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ServmodelsError as exc:
+            exc.args = (_reading_flags(str(exc)),)
+            raise
+
+    return wrapper
+
+
+def _notes(args: argparse.Namespace, notes: Sequence[str]) -> None:
+    """Each note about how the file was read, once, on stderr (not with --quiet)."""
+    shown = vars(args).setdefault("_notes_shown", set())
+    for note in notes:
+        if note not in shown and not getattr(args, "quiet", False):
+            sys.stderr.write(f"servmodels: note: {_reading_flags(note)}\n")
+        shown.add(note)
+
+
 def _instrument(args: argparse.Namespace) -> Any:
     """The instrument of --instrument, with --columns and --reverse applied."""
     inst = get_instrument(args.instrument)
@@ -260,6 +297,7 @@ def _instrument(args: argparse.Namespace) -> Any:
     return inst
 
 
+@_reading
 def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyData:
     inst = _instrument(args)
     importance = None
@@ -269,10 +307,7 @@ def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyD
                 f"--importance needs {len(inst.dimension_names)} columns ({', '.join(inst.dimension_names)}), got {len(args.importance)}"
             )
         importance = dict(zip(inst.dimension_names, args.importance))
-    sheet: str | int | None = args.sheet
-    if isinstance(sheet, str) and sheet.isdigit():
-        sheet = int(sheet)
-    return read_survey(
+    data = read_survey(
         args.file,
         inst,
         scale=tuple(args.scale) if args.scale else None,
@@ -283,8 +318,12 @@ def _read(args: argparse.Namespace, score_sets: Sequence[str] | None) -> SurveyD
         groups=args.groups,
         importance=importance,
         nan_policy=args.nan_policy,
-        sheet=sheet,
+        sheet=args.sheet,  # a digit string is a sheet's number from 1, unless a sheet has that name
+        encoding=getattr(args, "encoding", None),
+        decimal=getattr(args, "decimal", None),
     )
+    _notes(args, data.metadata.get("notes", ()))
+    return data
 
 
 def _parse_weights(text: str | None) -> Any:
@@ -362,6 +401,7 @@ def _cmd_score(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict(), res.summary(), res.respondents if res.respondents is not None else res.items)
 
 
+@_reading
 def _cmd_score_stream(args: argparse.Namespace) -> None:
     from .streaming import dask_score, stream_score
 
@@ -370,7 +410,13 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
     inst = _instrument(args)
     kw = dict(scale=tuple(args.scale) if args.scale else None,
               score_sets=list(args.scores) if args.scores else None,
-              column_map=_parse_map(args.map) or None, respondent_id=args.respondent_id, nan_policy=args.nan_policy)
+              column_map=_parse_map(args.map) or None, respondent_id=args.respondent_id, nan_policy=args.nan_policy,
+              encoding=args.encoding, decimal=args.decimal)
+    if Path(args.file).suffix.lower() in (".csv", ".tsv", ".txt") and Path(args.file).is_file():
+        from .io import _sniff_text
+
+        # the notes of the streamed reading, decided on the head of the file
+        _notes(args, _sniff_text(args.file, encoding=args.encoding, decimal=args.decimal).notes)
     if args.dask:
         if args.out:
             raise ParameterError("--out is not supported with --dask; use --stream")
@@ -421,9 +467,11 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         raise ParameterError("--invariance needs --group COL")
     if model is not None:
         # user syntax: any numeric columns, no Likert checks
-        sheet: str | int | None = int(args.sheet) if args.sheet and args.sheet.isdigit() else args.sheet
-        data: Any = read_table(args.file, sheet=sheet)[0]
+        data, meta = _reading(read_table)(args.file, sheet=args.sheet, encoding=args.encoding, decimal=args.decimal)
+        _notes(args, meta.get("notes", ()))
         if args.reverse:
+            import pandas as pd
+
             # user syntax reads raw columns: recode the named ones on the instrument's (or --scale) range
             lo, hi = tuple(args.scale) if args.scale else get_instrument(args.instrument).scale
             cols = [c.strip() for c in args.reverse.split(",") if c.strip()]

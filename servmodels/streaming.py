@@ -11,8 +11,9 @@ over the partitions of a ``dask.dataframe``.
 
 from __future__ import annotations
 
-import csv
+import codecs
 import dataclasses
+import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -39,51 +40,81 @@ from .scoring import ScoreMoments, ScoreResult, score, score_moments
 __all__ = ["iter_chunks", "stream_score", "dask_score"]
 
 _MAX_PROBLEMS = 100
+#: a number written with a decimal comma, as text (read with ``as_text``): the parts before and after the comma
+_COMMA_TEXT = re.compile(r"^(\s*[+-]?\d*),(\d+\s*)$")
 
 
-def _csv_chunks(path: Path, chunk_rows: int, as_text: bool) -> Iterator[pd.DataFrame]:
+def _csv_chunks(path: Path, chunk_rows: int, as_text: bool, encoding: str | None = None,
+                decimal: str | None = None) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        head = fh.read(64 * 1024)
-    try:
-        delim = csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delim = ","
-    convert = None
-    if as_text:
-        header = next(csv.reader([head.splitlines()[0]], delimiter=delim))
-        convert = pacsv.ConvertOptions(column_types={c.strip().lstrip("\ufeff"): pa.string() for c in header})
+    from .io import _sniff_text, _strip_headers
+
+    # the encoding, separator and decimal mark are decided on the head of the file, as read_table
+    # decides them on the whole file; later bytes that do not fit are reported below
+    fmt = _sniff_text(path, encoding=encoding, decimal=decimal)
+    types = {c: pa.string() for c in fmt.header} if as_text else None
+    convert = pacsv.ConvertOptions(column_types=types, decimal_point=fmt.decimal)
+    utf8 = codecs.lookup(fmt.encoding).name in ("utf-8", "utf-8-sig")
+    comma_text = as_text and fmt.decimal == ","
+
+    def frame_of(table: Any) -> pd.DataFrame:
+        frame, _ = _strip_headers(table.to_pandas(), str(path))
+        if comma_text:  # text columns: "3,5" -> "3.5", so validation reads them as numbers
+            for col in frame.columns:
+                if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
+                    frame[col] = frame[col].str.replace(_COMMA_TEXT, r"\1.\2", regex=True)
+        return frame
+
     pending: list[Any] = []
     rows = 0
-    for table in _csv_tables(path, delim, convert):
+    tables = _csv_tables(path, fmt.separator, convert, "utf8" if utf8 else fmt.encoding)
+    while True:
+        try:
+            table = next(tables)
+        except StopIteration:
+            break
+        except UnicodeDecodeError as exc:
+            raise DataFileError(
+                f"cannot read {str(path)!r} as {fmt.encoding}: byte 0x{exc.object[exc.start]:02x} after the first MiB "
+                "is not valid there; give encoding=NAME (e.g. 'cp1252' or 'latin-1')"
+            ) from None
+        binary = [f.name for f in table.schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+        if binary and utf8:
+            raise DataFileError(
+                f"cannot read {str(path)!r} as UTF-8: column {binary[0]!r} holds bytes that are not valid UTF-8 "
+                "(after the first MiB, on which the encoding was chosen); give encoding=NAME (e.g. 'cp1252')"
+            )
         pending.extend(table.to_batches())
         rows += table.num_rows
         while rows >= chunk_rows:
             table = pa.Table.from_batches(pending)
-            yield table.slice(0, chunk_rows).to_pandas()
+            yield frame_of(table.slice(0, chunk_rows))
             rest = table.slice(chunk_rows)
             pending = rest.to_batches() if rest.num_rows else []
             rows = rest.num_rows
     if rows:
-        yield pa.Table.from_batches(pending).to_pandas()
+        yield frame_of(pa.Table.from_batches(pending))
 
 
-def _csv_tables(path: Path, delim: str, convert: Any, block_bytes: int = 1 << 26) -> Iterator[Any]:
+def _csv_tables(path: Path, delim: str, convert: Any, encoding: str = "utf8",
+                block_bytes: int = 1 << 26) -> Iterator[Any]:
     """Parse a CSV in byte blocks cut at line ends, each with pyarrow's multi-threaded
     ``read_csv`` (2-3x faster than its serial streaming reader); column types are fixed by
     the first block so later blocks parse consistently.  Files whose quoted fields contain
-    line breaks fall back to the streaming reader."""
+    line breaks, and UTF-16 files (whose line ends are two bytes), fall back to the
+    streaming reader."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
     parse = pacsv.ParseOptions(delimiter=delim)
+    read = pacsv.ReadOptions(encoding=encoding)
     with open(path, "rb") as fh:
         header = fh.readline()
-        if _has_quoted_newlines(path):
-            reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 24), parse_options=parse,
-                                    convert_options=convert)
+        if codecs.lookup(encoding).name.startswith("utf-16") or _has_quoted_newlines(path):
+            reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 24, encoding=encoding),
+                                    parse_options=parse, convert_options=convert)
             for batch in reader:
                 yield pa.Table.from_batches([batch])
             return
@@ -93,9 +124,10 @@ def _csv_tables(path: Path, delim: str, convert: Any, block_bytes: int = 1 << 26
             if not block:
                 break
             block += fh.readline()
-            table = pacsv.read_csv(pa.py_buffer(header + block), parse_options=parse, convert_options=types)
-            if types is None:
-                types = pacsv.ConvertOptions(column_types=table.schema)
+            table = pacsv.read_csv(pa.py_buffer(header + block), read_options=read, parse_options=parse,
+                                   convert_options=types)
+            if types.column_types is None or not len(types.column_types):
+                types = pacsv.ConvertOptions(column_types=table.schema, decimal_point=convert.decimal_point)
             yield table
 
 
@@ -106,15 +138,28 @@ def _has_quoted_newlines(path: Path, probe: int = 1 << 22) -> bool:
     return any(line.count(b'"') % 2 for line in lines)
 
 
-def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = False) -> Iterator[pd.DataFrame]:
-    """DataFrames of at most ``chunk_rows`` rows, in file order (CSV, Parquet, SPSS; others whole)."""
+def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = False, encoding: str | None = None,
+                decimal: str | None = None) -> Iterator[pd.DataFrame]:
+    """DataFrames of at most ``chunk_rows`` rows, in file order (CSV, Parquet, SPSS; others whole).
+
+    ``encoding`` and ``decimal`` are those of :func:`servmodels.read_table`; for a CSV
+    file they are detected on its first MiB when not given.  Column names lose
+    surrounding whitespace, as in ``read_table``.
+    """
+    from .io import _check_decimal, _check_encoding, _iconv_name, _strip_headers
+
     path = Path(path)
     chunk_rows = check_int("chunk_rows", chunk_rows, low=1)
+    encoding, decimal = _check_encoding(encoding), _check_decimal(decimal)
+    ext = path.suffix.lower()
+    if decimal is not None and ext not in (".csv", ".tsv", ".txt"):
+        raise ParameterError(f"decimal applies to delimited text files (.csv, .tsv, .txt), not {ext or 'this file'}")
+    if encoding is not None and ext not in (".csv", ".tsv", ".txt", ".sav", ".zsav"):
+        raise ParameterError(f"encoding applies to text and SPSS files, not {ext or 'this file'}")
     if not path.is_file():
         raise DataFileError(f"cannot read {str(path)!r}: no such file")
-    ext = path.suffix.lower()
     if ext in (".csv", ".tsv", ".txt"):
-        yield from _csv_chunks(path, chunk_rows, as_text)
+        yield from _csv_chunks(path, chunk_rows, as_text, encoding, decimal)
     elif ext in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
@@ -130,16 +175,16 @@ def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = 
                 table = pa.concat_tables([pending, table])
             start = 0
             while table.num_rows - start >= chunk_rows:
-                yield table.slice(start, chunk_rows).to_pandas()
+                yield _strip_headers(table.slice(start, chunk_rows).to_pandas(), str(path))[0]
                 start += chunk_rows
             pending = table.slice(start)
         if pending is not None and pending.num_rows:
-            yield pending.to_pandas()
+            yield _strip_headers(pending.to_pandas(), str(path))[0]
     elif ext in (".sav", ".zsav"):
         import pyreadstat
 
         for frame, _ in pyreadstat.read_file_in_chunks(pyreadstat.read_sav, str(path), chunksize=chunk_rows,
-                                                       apply_value_formats=False):
+                                                       apply_value_formats=False, encoding=_iconv_name(encoding)):
             yield frame
     else:
         from .io import read_table
@@ -190,6 +235,8 @@ def stream_score(
     respondent_id: str | None = None,
     nan_policy: NanPolicy = "raise",
     progress: bool = False,
+    encoding: str | None = None,
+    decimal: str | None = None,
 ) -> tuple[ScoreResult, ScoreMoments]:
     """Score a survey file chunk by chunk in bounded memory.
 
@@ -197,7 +244,8 @@ def stream_score(
     and the merged :class:`ScoreMoments` (with ``cross=True``: covariance matrices for
     ``cfa(sample_cov=..., n_obs=...)``).  Every problem in every chunk is collected and
     reported with absolute row numbers.  ``progress=True`` shows a row counter on stderr,
-    advanced once per chunk.
+    advanced once per chunk.  ``encoding`` and ``decimal`` are those of
+    :func:`servmodels.read_table`, detected on the first MiB of a CSV file when not given.
 
     Examples
     --------
@@ -210,7 +258,8 @@ def stream_score(
     kw = dict(scale=scale, score_sets=score_sets, column_map=column_map, respondent_id=respondent_id, nan_policy=nan_policy)
     for attempt in (False, True):
         try:
-            return _stream(path, inst, chunk_rows, out, cross, kw, progress, as_text=attempt)
+            return _stream(path, inst, chunk_rows, out, cross, kw, progress, as_text=attempt, encoding=encoding,
+                           decimal=decimal)
         except _TypeDrift:
             continue  # a text value deep in a numeric CSV column: re-read with text columns
     raise AssertionError("unreachable")
@@ -220,7 +269,7 @@ class _TypeDrift(Exception):
     pass
 
 
-def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool):
+def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool, **read):
     import pyarrow as pa
 
     total: ScoreMoments | None = None
@@ -231,7 +280,7 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool):
     seen_ids: set[Any] = set()
     bar = progress_bar(None, f"scoring {Path(path).name}", progress, unit="rows")  # the total is unknown until the end
     try:
-        chunks = iter_chunks(path, chunk_rows=chunk_rows, as_text=as_text)
+        chunks = iter_chunks(path, chunk_rows=chunk_rows, as_text=as_text, **read)
         while True:
             try:
                 frame = next(chunks)
@@ -240,7 +289,8 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool):
             except pa.ArrowInvalid as exc:
                 if not as_text:
                     raise _TypeDrift() from exc
-                raise DataFileError(f"cannot read {str(path)!r}: {exc}") from None
+                hint = "; give encoding=NAME (e.g. 'cp1252')" if "UTF8" in str(exc) else ""
+                raise DataFileError(f"cannot read {str(path)!r}: {' '.join(str(exc).split())[:300]}{hint}") from None
             try:
                 # chunk-level warnings (a constant item within one chunk, a tiny last chunk)
                 # are not about the data; they are re-derived from the merged moments below
@@ -302,12 +352,14 @@ def _file_warnings(total: ScoreMoments) -> ScoreMoments:
 
 
 def dask_score(source: Any, instrument: Instrument | str = "servqual25", *, scheduler: str | None = None,
-               cross: bool = False, **validate_kwargs: Any) -> tuple[ScoreResult, ScoreMoments]:
+               cross: bool = False, encoding: str | None = None, decimal: str | None = None,
+               **validate_kwargs: Any) -> tuple[ScoreResult, ScoreMoments]:
     """Score a ``dask.dataframe`` (or a CSV/Parquet path or glob) by map/reduce of moments.
 
     ``scheduler``: ``None``/``"local"`` (dask's threaded scheduler in this process) or the
     address of a running ``distributed`` scheduler.  Partition row offsets are computed
-    first, so validation messages keep absolute row numbers.
+    first, so validation messages keep absolute row numbers.  For CSV, ``encoding``,
+    ``decimal`` and the separator are decided on the first file as :func:`stream_score` does.
     """
     try:
         import dask
@@ -316,8 +368,9 @@ def dask_score(source: Any, instrument: Instrument | str = "servqual25", *, sche
         raise ParameterError("scheduler: the Dask backend needs dask: pip install 'servmodels[dask]'") from None
     inst = get_instrument(instrument)
     if isinstance(source, (str, Path)):
-        src = str(source)
-        ddf = dd.read_parquet(src) if src.endswith((".parquet", ".pq")) or Path(src).is_dir() else dd.read_csv(src)
+        ddf = _dask_read(dd, str(source), encoding, decimal)
+    elif encoding is not None or decimal is not None:
+        raise ParameterError("encoding, decimal: these options apply to reading a file; source is a dask DataFrame")
     else:
         ddf = source
     client = None
@@ -346,3 +399,23 @@ def dask_score(source: Any, instrument: Instrument | str = "servqual25", *, sche
             client.close()
     total = _file_warnings(total)
     return total.to_result(), total
+
+
+def _dask_read(dd: Any, src: str, encoding: str | None, decimal: str | None) -> Any:
+    """A dask DataFrame of a Parquet path or of CSV files read as :func:`iter_chunks` reads them."""
+    import glob
+
+    from .io import _check_decimal, _check_encoding, _sniff_text
+
+    encoding, decimal = _check_encoding(encoding), _check_decimal(decimal)
+    if src.endswith((".parquet", ".pq")) or Path(src).is_dir():
+        if encoding is not None or decimal is not None:
+            raise ParameterError("encoding, decimal: these options apply to text files; Parquet records its own")
+        return dd.read_parquet(src)
+    first = sorted(glob.glob(src))
+    fmt = _sniff_text(first[0] if first else src, encoding=encoding, decimal=decimal)
+    utf16 = codecs.lookup(fmt.encoding).name.startswith("utf-16")
+    ddf = dd.read_csv(src, sep=fmt.separator, encoding=fmt.encoding, decimal=fmt.decimal, skipinitialspace=True,
+                      **({"blocksize": None} if utf16 else {}))  # UTF-16 line ends cannot be split on bytes
+    stripped = {c: c.strip() for c in ddf.columns if isinstance(c, str) and c != c.strip()}
+    return ddf.rename(columns=stripped) if stripped else ddf
