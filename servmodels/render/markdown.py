@@ -12,7 +12,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(doc: Document, figure_dir: str = "figures") -> str:
+def to_markdown(doc: Document, figure_dir: str = "figures", figure_suffix: str = "") -> str:
+    """The document as Markdown; figures are linked as ``{figure_dir}/{name}{figure_suffix}.png``."""
     lang = doc.lang
     lines = [f"# {doc.title}", "", f"*{doc.subtitle}*", "", f"## {label('provenance', lang)}", ""]
     lines += [f"- **{k}**: {_cell(v)}" for k, v in doc.provenance]
@@ -34,7 +35,7 @@ def to_markdown(doc: Document, figure_dir: str = "figures") -> str:
     if doc.figures:
         lines += ["", f"## {label('figures', lang)}", ""]
         for i, f in enumerate(doc.figures.values(), 1):
-            lines += [f"![{f.caption}]({figure_dir}/{f.name}.png)", "", f"*{label('figure', lang)} {i}. {f.caption}*", ""]
+            lines += [f"![{f.caption}]({figure_dir}/{f.name}{figure_suffix}.png)", "", f"*{label('figure', lang)} {i}. {f.caption}*", ""]
     if doc.sentences:
         lines += ["", f"## {label('sentences', lang)}", ""] + [f"- {x}" for x in doc.sentences]
     if doc.skipped:
