@@ -38,7 +38,7 @@ def read_survey(*args: Any, **kwargs: Any) -> SurveyData:
     return read(*args, **kwargs)
 
 
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -228,21 +228,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="[0.95]")
     _add_output_options(p)
 
-    p = sub.add_parser("report", help="the whole analysis as HTML, Word, Markdown and LaTeX, in English or Indonesian")
+    p = sub.add_parser("report", help="the whole analysis, run once, as HTML, Word, Markdown and LaTeX in English and/or Indonesian")
     _add_data_options(p)
-    p.add_argument("--lang", choices=("en", "id"), default="en", help="[en]")
+    p.add_argument("--lang", default="en", help="en, id, or both: en,id [en]")
     p.add_argument("--format", default="html,docx,md,tex", help="comma-separated: html, docx, md, tex [all]")
     p.add_argument("--out", default="servmodels-report", help="output folder [servmodels-report]")
-    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="bootstrap seed [0]")
-    p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=2000, help="bootstrap resamples [2000]")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="seed of every bootstrap, CV and parallel analysis [0]")
+    p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=None,
+                   help="resamples of every bootstrap [each command's default: bootstrap 2000; reliability, compare, IPA 1000]")
+    p.add_argument("--cv-repeats", type=_int_arg("--cv-repeats", 1), default=10, help="repeats of 10-fold cross-validation [10]")
+    p.add_argument("--title", help="report title")
     _add_sem_options(p)
-    p.add_argument("--quiet", action="store_true", help="no warnings on stderr")
+    p.add_argument("--quiet", action="store_true", help="no warnings or progress on stderr")
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
     p.add_argument("--out", default="servqual_example.csv", help="destination [servqual_example.csv]")
 
     p = sub.add_parser("demo", help="score and analyse the bundled example; write a report folder")
     p.add_argument("--out", default="servmodels-demo", help="output folder [servmodels-demo]")
+    p.add_argument("--quiet", action="store_true", help="no warnings or progress on stderr")
     return parser
 
 
@@ -627,22 +631,43 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict(levels), res.summary(levels=levels), table)
 
 
-def _cmd_report(args: argparse.Namespace) -> None:
-    from .report import build_report, write_report
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+    from .render import write_report
 
     _no_fiml(args, "report")
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("html", "docx", "md", "tex", "latex")]
     if bad or not formats:
         raise ParameterError(f"--format takes html, docx, md, tex; got {args.format!r}")
+    langs = [x.strip().lower() for x in args.lang.split(",") if x.strip()]
+    if not langs or any(x not in ("en", "id") for x in langs):
+        raise ParameterError(f"--lang takes en, id or en,id; got {args.lang!r}")
     out = args.out
     args.out = None
     _check_out_folder(out)
-    data = _read(args, ["E", "P"])
-    rep = build_report(data, lang=args.lang, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args),
-                       progress=_progress(args))
-    paths = write_report(rep, out, formats)
+    data = _read(args, None)
+    analysis = analyze(data, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args),
+                       cv_repeats=args.cv_repeats, title=args.title, input_path=args.file, progress=_progress(args))
+    paths = write_report(analysis, out, formats, langs)
+    return _report_outcome(args, analysis, paths)
+
+
+def _report_outcome(args: argparse.Namespace, analysis: Any, paths: Sequence[Path]) -> int:
+    """Each analysis's warnings and every analysis not run, on stderr; exit 3 with --strict if any was not run."""
+    for name, step in analysis.steps.items():
+        if not args.quiet:
+            for w in step.warnings:
+                sys.stderr.write(f"servmodels: warning: {name}: {_cli_spelling(w)}\n")
+        if step.skipped is not None and (step.failed or not args.quiet):
+            kind = "error" if step.failed else "note"
+            sys.stderr.write(f"servmodels: {kind}: {name} not run: {_cli_spelling(step.skipped)}\n")
     sys.stdout.write("wrote " + ", ".join(str(p) for p in paths) + "\n")
+    if args.strict and analysis.skipped:
+        sys.stderr.write(f"servmodels: --strict: {len(analysis.skipped)} analysis(es) not run: "
+                         f"{', '.join(analysis.skipped)}\n")
+        return EXIT_INCOMPLETE
+    return EXIT_OK
 
 
 def _cmd_example(args: argparse.Namespace) -> None:
@@ -667,55 +692,31 @@ def _check_out_folder(path: str) -> Path:
     return out
 
 
-def _cmd_demo(args: argparse.Namespace) -> None:
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .analysis import analyze
     from .datasets import example_path
-    from .reliability import item_analysis
-    from .scoring import score
+    from .render import write_report
 
     out = _check_out_folder(args.out)
-    data = read_survey(example_path(), "servqual25", respondent_id="respondent_id", outcome="satisfaction", groups=["village", "gender"])
-    res = score(data)
+    path = example_path()
+    data = read_survey(path, "servqual25", respondent_id="respondent_id", outcome="satisfaction", groups=["village", "gender"])
+    # analysed once; rendered in every format and both languages
+    analysis = analyze(data, seed=2016, input_path=path, progress=_progress(args))
+    res = analysis["scores"]
     write_table(res.items, out / "item_scores.csv")
     write_table(res.dimensions.reset_index(), out / "dimension_scores.csv")
     if res.respondents is not None:
         write_table(res.respondents, out / "respondent_scores.csv")
-    parts = [
-        "# servmodels demo report",
-        "",
-        "Data: bundled SYNTHETIC example shaped like Sumino & Sutrischastini (2016) — 100 respondents, 12 villages, "
-        "25 items answered as expectation and perception on a 1-4 scale.  Not real respondents.",
-        "",
-        "```",
-        res.summary(),
-        "```",
-    ]
-    for code in ("P", "E", "gap"):
-        ia = item_analysis(data, scores=code)
-        write_table(ia.items, out / f"item_analysis_{code}.csv")
-        parts += ["", "```", ia.summary(), "```"]
-    from .confirmatory import cfa
-    from .regression import compare_servqual_servperf
-    from .validity import validity
-
-    fit = cfa(data, scores="P")
-    write_table(fit.parameters, out / "cfa_P_parameters.csv")
-    val = validity(data, scores="P", n_resamples=500, rng=2016, bootstrap_cfa=False, progress=_progress(args))
-    write_table(val.dimensions.reset_index(), out / "validity_P.csv")
-    cmp = compare_servqual_servperf(data, n_resamples=500, rng=2016, n_repeats=5, progress=_progress(args))
-    parts += ["", "## Confirmatory factor analysis (P items)", "", "```", fit.summary(), "```",
-              "", "## Reliability and validity (P items)", "", "```", val.summary(), "```",
-              "", "## SERVQUAL versus SERVPERF", "", "```", cmp.summary(), "```"]
-    (out / "report.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
-    (out / "scores.json").write_text(json.dumps(res.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    from .report import build_report, write_report
-
-    for lang in ("en", "id"):
-        rep = build_report(data, lang=lang, seed=2016, n_resamples=1000, progress=_progress(args),
-                           source_note=("Bundled SYNTHETIC example data (not real respondents)." if lang == "en"
-                                        else "Data contoh SINTETIS (bukan responden sebenarnya)."))
-        write_report(rep, out / f"full_report_{lang}", ["html", "docx", "md", "tex"])
-    sys.stdout.write(f"wrote {out}/report.md, tables, and full reports in {out}/full_report_en and {out}/full_report_id "
-                     "(HTML, Word, Markdown, LaTeX)\n")
+    for t in analysis.tables():
+        if t.key in ("item_analysis", "reliability", "cfa_loadings", "compare"):
+            write_table(t.frame, out / f"{t.key}.csv")
+    subtitle = {"en": "Bundled SYNTHETIC example shaped like Sumino & Sutrischastini (2016): 100 respondents, 12 villages, "
+                      "25 items as expectation and perception on a 1-4 scale. Not real respondents.",
+                "id": "Data contoh SINTETIS menyerupai Sumino & Sutrischastini (2016): 100 responden, 12 desa, 25 butir "
+                      "harapan dan kinerja pada skala 1-4. Bukan responden sebenarnya."}
+    paths = write_report(analysis, out, ["html", "docx", "md", "tex"], ["en", "id"], subtitle=subtitle)
+    args.strict = False
+    return _report_outcome(args, analysis, [out / "item_scores.csv", *paths])
 
 
 _COMMANDS = {
@@ -775,11 +776,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            _COMMANDS[args.command](args)
+            status = _COMMANDS[args.command](args)
         if not quiet:
             for msg in dict.fromkeys(str(w.message) for w in caught):  # each warning once
                 sys.stderr.write(f"servmodels: warning: {_cli_spelling(msg)}\n")
-        return EXIT_OK
+        return EXIT_OK if status is None else int(status)
     except ServmodelsError as exc:
         sys.stderr.write(f"servmodels: error: {_cli_spelling(_cli_message(exc, args))}\n")
         return EXIT_USAGE

@@ -9,7 +9,7 @@ numbers everywhere.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .._exceptions import DataFileError, ParameterError
@@ -56,7 +56,8 @@ def write_analysis_json(analysis: Analysis, path: str | Path) -> Path:
 
 
 def write_report(analysis: Analysis, out: str | Path, formats: Sequence[str] = ("html", "docx", "md", "tex"),
-                 langs: Sequence[str] = ("en",), *, stem: str = "report", subtitle: str | None = None) -> list[Path]:
+                 langs: Sequence[str] = ("en",), *, stem: str = "report",
+                 subtitle: str | Mapping[str, str] | None = None) -> list[Path]:
     """Write ``analysis`` in every format and language into the folder ``out``.
 
     Files are ``{stem}.{ext}`` for the first language and ``{stem}_{lang}.{ext}`` for
@@ -84,7 +85,7 @@ def write_report(analysis: Analysis, out: str | Path, formats: Sequence[str] = (
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for k, lang in enumerate(langs):
-        doc = build_document(analysis, lang, subtitle=subtitle)
+        doc = build_document(analysis, lang, subtitle=subtitle.get(lang) if isinstance(subtitle, Mapping) else subtitle)
         suffix = "" if k == 0 else f"_{lang}"
         figdir = out / "figures"
         figdir.mkdir(exist_ok=True)
