@@ -21,6 +21,7 @@ from ._exceptions import (
     Problem,
     ServmodelsError,
     ServmodelsWarning,
+    SingularDataWarning,
     SmallSampleWarning,
     ValidationError,
 )
@@ -140,5 +141,6 @@ __all__ = [
     "NonConvergenceWarning",
     "HeywoodCaseWarning",
     "NonPositiveDefiniteWarning",
+    "SingularDataWarning",
     "__version__",
 ]
