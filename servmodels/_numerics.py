@@ -305,8 +305,9 @@ def item_diagnostics(
     list of str
         One message per finding: identical items (exact duplicates, all named),
         perfectly correlated pairs, perfectly collinear sets (a minimal dependent
-        set), and score sets with no more respondents than items.  Empty when every
-        set's covariance matrix is non-singular.
+        set), and score sets with no more respondents than items (from three
+        respondents on: fewer is :class:`~servmodels.SmallSampleWarning`'s case).
+        Empty when every set's covariance matrix is non-singular.
 
     Examples
     --------
@@ -325,15 +326,15 @@ def item_diagnostics(
         note = ""
         if x.dtype.kind == "f" and np.isnan(x).any():
             complete = ~np.isnan(x).any(axis=1)
-            if n_all <= x.shape[1]:
+            if 3 <= n_all <= x.shape[1]:
                 messages.append(f"score set {code}: {Finding('too_few', (), n_all, x.shape[1]).describe()}; {_CONSEQUENCE.format(code=code)}")
                 continue
             x = x[complete]
-            if x.shape[0] <= x.shape[1]:
+            if n_all <= x.shape[1] or x.shape[0] <= x.shape[1]:
                 continue  # too few complete rows to tell collinear items from chance
             note = f" among the {x.shape[0]} respondents who answered every item"
         for f in diagnose(x, cols):
-            if f.kind == "constant" and not constant:
+            if (f.kind == "constant" and not constant) or (f.kind == "too_few" and f.n < 3):
                 continue
             messages.append(f"score set {code}: {f.describe()}{note}; {_CONSEQUENCE.format(code=code)}")
     return messages

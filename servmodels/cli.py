@@ -690,6 +690,25 @@ def _validate_command(args: argparse.Namespace) -> str:
     from ._exceptions import shorten
 
     opts: list[str] = []
+    # the score sets this command read (validate reads all of the instrument's by default)
+    scores = getattr(args, "scores", None)
+    sets: list[str] | None = None
+    if isinstance(scores, list):
+        sets = [str(s).upper() for s in scores]
+    elif isinstance(scores, str) and args.command == "regress":
+        sets = ["P"] if scores == "P" else None
+    elif isinstance(scores, str):
+        try:
+            sets = _scores_and_sets(scores)[1]
+        except ServmodelsError:
+            sets = None
+    if sets:
+        try:
+            all_sets = set(get_instrument(getattr(args, "instrument", "servqual25")).score_sets)
+        except ServmodelsError:
+            all_sets = set()
+        if set(sets) != all_sets:
+            opts += ["--scores", *sets]
     if getattr(args, "instrument", "servqual25") != "servqual25":
         opts += ["--instrument", args.instrument]
     if getattr(args, "scale", None):

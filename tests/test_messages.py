@@ -15,6 +15,7 @@ Damaged files are built from the bundled example (columns E1..E25, P1..P25, scal
 import json
 import re
 import string
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,11 @@ def test_cli_error_line_names_five_problems_and_counts_the_rest(tmp_path, capsys
     assert f"({n_e} problems)" in line and "more (run" not in line
     code, _, err = run(capsys, "items", path, "--scores", "P", "--id", "respondent_id", "--scale", "1", "4")
     n_p = n - n_e
-    assert f"and {n_p - 5} more (run `servmodels validate {path} --scale 1 4 --id respondent_id` for all)" in error_line(err)
+    command = f"validate {path} --scores P --scale 1 4 --id respondent_id"
+    assert f"and {n_p - 5} more (run `servmodels {command}` for all)" in error_line(err)
+    # ... and that command lists exactly those problems
+    code, out, _ = run(capsys, *command.split())
+    assert code == 2 and sum(ln.startswith("  - ") for ln in out.splitlines()) == n_p
 
 
 def test_python_message_is_bounded_and_problems_hold_everything(tmp_path):
@@ -214,7 +219,10 @@ def test_any_damaged_file_gives_one_short_error_line(tmp_path_factory, capsys, c
 
 # ----------------------------------------------------------------------------- singular item sets
 def survey_with(df: pd.DataFrame, tmp_path, scale=(1, 4)) -> sm.SurveyData:
-    return sm.read_survey(write(df, tmp_path / "s.csv"), scale=scale)
+    # the same finding may become a SingularDataWarning at reading: the estimators are tested here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sm.SingularDataWarning)
+        return sm.read_survey(write(df, tmp_path / "s.csv"), scale=scale)
 
 
 def test_diagnose_names_each_cause(tmp_path):
@@ -257,6 +265,7 @@ def test_item_diagnostics_messages(tmp_path):
     assert few == [few[0]] and "as many respondents as items: 25 respondents for 25 variables" in few[0]
     few = item_diagnostics({"E": df[E_COLS].to_numpy()[:3]}, {"E": E_COLS})
     assert "fewer respondents than items: 3 respondents for 25 variables" in few[0]
+    assert item_diagnostics({"E": df[E_COLS].to_numpy()[:2]}, {"E": E_COLS}) == []  # SmallSampleWarning's case
     # constant items only when asked (validate_survey warns about them itself)
     df["P12"] = 2
     assert not any("P12" in m for m in item_diagnostics({"P": df[P_COLS].to_numpy()}, {"P": P_COLS}))
