@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         ReverseKeyWarning,
         ServmodelsError,
         ServmodelsWarning,
+        SingularDataWarning,
         SmallSampleWarning,
         ValidationError,
     )
@@ -86,7 +87,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "._exceptions": (
         "ConstantItemWarning", "ConvergenceError", "DataFileError", "DataFileNotFoundError", "HeywoodCaseWarning",
         "InstrumentError", "ModelSpecificationError", "NegativeReliabilityWarning", "NonConvergenceWarning",
-        "NonPositiveDefiniteWarning", "NumericalError", "ParameterError", "Problem", "ReverseKeyWarning", "ServmodelsError",
+        "NonPositiveDefiniteWarning", "NumericalError", "ParameterError", "Problem", "ReverseKeyWarning", "ServmodelsError", "SingularDataWarning",
         "ServmodelsWarning", "SmallSampleWarning", "ValidationError",
     ),
     "._results": ("Result",),
@@ -195,6 +196,7 @@ __all__ = [
     "HeywoodCaseWarning",
     "NonPositiveDefiniteWarning",
     "ReverseKeyWarning",
+    "SingularDataWarning",
     "__version__",
 ]
 

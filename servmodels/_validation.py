@@ -19,9 +19,11 @@ from ._exceptions import (
     ConstantItemWarning,
     Problem,
     ReverseKeyWarning,
+    SingularDataWarning,
     SmallSampleWarning,
     ValidationError,
 )
+from ._numerics import item_diagnostics
 from ._params import check_choice, check_type
 from .data import SurveyData
 from .instrument import Instrument, get_instrument
@@ -419,6 +421,10 @@ def validate_survey(
     if constant:
         msg = f"constant item(s) with zero variance: {', '.join(constant)}; correlations involving them are undefined"
         warnings.warn(msg, ConstantItemWarning, stacklevel=3)
+        issued.append(msg)
+    # singular item sets (identical or collinear items, n <= items), named before any model is fitted
+    for msg in item_diagnostics(responses, item_cols):
+        warnings.warn(msg, SingularDataWarning, stacklevel=3)
         issued.append(msg)
     if check_keys:
         msg = _key_check(inst, responses)

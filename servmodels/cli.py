@@ -375,13 +375,35 @@ def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str, table: p
 
 
 def _cmd_validate(args: argparse.Namespace) -> None:
-    data = _read(args, args.scores)
+    """Check a file: every problem (text on stdout, or a JSON list), then warnings about singular item sets."""
+    from ._exceptions import SingularDataWarning, ValidationError
+    from ._numerics import item_diagnostics
+
+    try:
+        data = _read(args, args.scores)
+    except ValidationError as exc:
+        # the whole list goes to stdout; main() still writes the one-line error and exits 2
+        if args.json:
+            doc = {"valid": False, "source": exc.source, "n_problems": len(exc.problems),
+                   "problems": [{**p.to_dict(), "message": p.message()} for p in exc.problems]}
+            sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(_cli_spelling(exc.report()) + "\n")
+        raise
+    # singular item sets are found here, before any model is fitted (constant items: validate_survey warns)
+    found = item_diagnostics(data.responses, {s: data.instrument.columns(s) for s in data.score_sets})
+    for msg in found:
+        if msg not in data.warnings:
+            warnings.warn(msg, SingularDataWarning, stacklevel=2)
+    issued = list(dict.fromkeys([*data.warnings, *found]))
     sets = ", ".join(f"{s} ({data.instrument.set_name(s)})" if data.instrument.set_name(s) != s else s
                      for s in data.score_sets)
     text = (
         f"OK: {data.source} — {data.n_respondents} respondents used, {data.n_dropped} dropped; "
         f"{data.instrument.n_items} items x score sets {sets}; scale {data.instrument.scale[0]}-{data.instrument.scale[1]}"
     )
+    if issued:
+        text += f"; {len(issued)} warning{'s' if len(issued) > 1 else ''}"
     payload = {
         "valid": True,
         "source": data.source,
@@ -390,7 +412,7 @@ def _cmd_validate(args: argparse.Namespace) -> None:
         "dropped_rows": list(data.dropped_rows),
         "score_sets": list(data.score_sets),
         "scale": list(data.instrument.scale),
-        "warnings": list(data.warnings),
+        "warnings": issued,
     }
     _emit(args, payload, text, data.to_frame() if args.out else None)
 
@@ -759,14 +781,102 @@ def _cli_spelling(message: str) -> str:
     return message
 
 
+#: longest error line on stderr, "servmodels: error: " included (issue 14: a long message is not read)
+MAX_ERROR_LINE = 600
+_ERROR_PREFIX = "servmodels: error: "
+#: problems named in the error line of a ValidationError; the rest are counted
+_PROBLEMS_SHOWN = 5
+
+
+def _validate_command(args: argparse.Namespace) -> str:
+    """``servmodels validate FILE`` with the data options of this call, to see every problem."""
+    import shlex
+
+    from ._exceptions import shorten
+
+    opts: list[str] = []
+    # the score sets this command read (validate reads all of the instrument's by default)
+    scores = getattr(args, "scores", None)
+    sets: list[str] | None = None
+    if isinstance(scores, list):
+        sets = [str(s).upper() for s in scores]
+    elif isinstance(scores, str) and args.command == "regress":
+        sets = ["P"] if scores == "P" else None
+    elif isinstance(scores, str):
+        try:
+            sets = _scores_and_sets(scores)[1]
+        except ServmodelsError:
+            sets = None
+    if sets:
+        try:
+            all_sets = set(get_instrument(getattr(args, "instrument", "servqual25")).score_sets)
+        except ServmodelsError:
+            all_sets = set()
+        if set(sets) != all_sets:
+            opts += ["--scores", *sets]
+    if getattr(args, "instrument", "servqual25") != "servqual25":
+        opts += ["--instrument", args.instrument]
+    if getattr(args, "scale", None):
+        opts += ["--scale", *map(str, args.scale)]
+    for flag, attr in (("--columns", "columns"), ("--id", "respondent_id"), ("--outcome", "outcome"), ("--sheet", "sheet")):
+        if getattr(args, attr, None):
+            opts += [flag, str(getattr(args, attr))]
+    for pair in getattr(args, "map", None) or []:
+        opts += ["--map", pair]
+    for g in getattr(args, "groups", None) or []:
+        opts += ["--group", g]
+    if getattr(args, "nan_policy", None) == "omit":
+        opts += ["--nan-policy", "omit"]
+    file = shlex.quote(str(args.file))
+    rest = " ".join(shlex.quote(o) for o in opts)
+    if len(file) > 100:
+        file = shlex.quote(shorten(str(args.file), 100))
+    if len(rest) > 120:
+        rest = "... (the same data options)"
+    return f"servmodels validate {file}" + (f" {rest}" if rest else "")
+
+
+def _fit_line(msg: str, budget: int) -> str:
+    """Cut a message to ``budget`` characters: long quoted values first, then the end."""
+    import re
+
+    from ._exceptions import shorten
+
+    if len(msg) <= budget:
+        return msg
+    msg = re.sub(r"'[^']{60,}'|\"[^\"]{60,}\"", lambda m: m.group(0)[0] + shorten(m.group(0)[1:-1], 50) + m.group(0)[0], msg)
+    return shorten(msg, budget, keep="start")
+
+
 def _cli_message(exc: ServmodelsError, args: argparse.Namespace) -> str:
-    """One line; a ParameterError names the flag (``--n-resamples``) instead of the keyword."""
-    msg = " ".join(str(exc).split())
+    """One line of at most MAX_ERROR_LINE characters with the prefix.
+
+    A ValidationError names its first five problems and counts the rest, saying how
+    to see them all; a ParameterError names the flag (``--n-resamples``) instead of
+    the keyword; any other long message is cut, long quoted values first.
+    """
+    from ._exceptions import ValidationError
+
+    budget = MAX_ERROR_LINE - len(_ERROR_PREFIX)
+    if isinstance(exc, ValidationError):
+        from_file = bool(exc.source) and not str(exc.source).startswith("<") and bool(getattr(args, "file", None))
+        if args.command == "validate":
+            more = f"all {len(exc.problems)} are listed {'in the JSON ' if getattr(args, 'json', False) else ''}on stdout"
+        elif from_file:
+            more = f"run `{_validate_command(args)}` for all"
+        else:
+            more = None
+        # the file is named in the validate command at the end when there is one
+        show_source = not (from_file and args.command != "validate" and len(exc.problems) > _PROBLEMS_SHOWN)
+        msg = exc.one_line(_PROBLEMS_SHOWN, max_chars=budget, more=more, rewrite=_cli_spelling, show_source=show_source)
+    else:
+        msg = str(exc)
+    msg = _cli_spelling(" ".join(msg.split()))
     if isinstance(exc, ParameterError):
         word = msg.split(" ", 1)[0].rstrip(":")
         if word in vars(args) and word.isidentifier():
             msg = "--" + word.replace("_", "-") + msg[len(word):]
-    return msg
+    return _fit_line(msg, budget)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -782,7 +892,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stderr.write(f"servmodels: warning: {_cli_spelling(msg)}\n")
         return EXIT_OK if status is None else int(status)
     except ServmodelsError as exc:
-        sys.stderr.write(f"servmodels: error: {_cli_spelling(_cli_message(exc, args))}\n")
+        sys.stdout.flush()  # validate's list of problems on stdout comes before the error line
+        sys.stderr.write(f"{_ERROR_PREFIX}{_cli_message(exc, args)}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("servmodels: interrupted\n")
@@ -790,9 +901,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # never a raw traceback for users; SERVMODELS_DEBUG=1 shows it
         if os.environ.get("SERVMODELS_DEBUG"):
             raise
-        sys.stderr.write(
-            f"servmodels: internal error: {type(exc).__name__}: {exc} (please report it; set SERVMODELS_DEBUG=1 for the traceback)\n"
-        )
+        text = _fit_line(" ".join(f"{type(exc).__name__}: {exc}".split()), 400)
+        sys.stderr.write(f"servmodels: internal error: {text} (please report it; set SERVMODELS_DEBUG=1 for the traceback)\n")
         return EXIT_INTERNAL
 
 

@@ -303,7 +303,14 @@ def cfa(
 
     if not isinstance(data, (SurveyData, pd.DataFrame)):
         raise ParameterError(f"data must be SurveyData (from read_survey) or a pandas DataFrame; got {type(data).__name__}")
-    probe = build_spec(model)  # the observed variables, before the groups are known
+    # the observed variables, before the groups are known; a name that is neither a factor nor a
+    # column is reported with its line
+    if isinstance(data, pd.DataFrame):
+        columns: list[str] | None = [str(c) for c in data.columns]
+    else:  # an unknown score set is reported by model_data
+        known = scores in data.responses or scores in data.instrument.gaps
+        columns = list(data.item_columns(scores)) if known else None
+    probe = build_spec(model, observed=columns)
     md = model_data(data, probe.ov, scores=scores, group=group, missing=opts.missing, nan_policy=nan_policy)
     cls = get_estimator(opts, n_groups=len(md["labels"]))
     ms = bool(meanstructure) if meanstructure is not None else group is not None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import NumericalError
+from .._numerics import describe_singular
 
 __all__ = ["GroupMoments", "sample_moments", "moments_from_cov", "diagnose_singular"]
 
@@ -23,28 +24,10 @@ class GroupMoments:
 
 
 
-def diagnose_singular(x: np.ndarray | None, names: list[str] | tuple[str, ...], cov: np.ndarray | None = None) -> str:
-    """Why a covariance matrix is singular, in words a user can act on."""
-    if cov is None:
-        assert x is not None
-        xc = x - x.mean(axis=0)
-        cov = xc.T @ xc / max(len(x) - 1, 1)
-    p = cov.shape[0]
-    var = np.diag(cov)
-    const = [names[i] for i in np.flatnonzero(var <= 1e-14 * max(1.0, float(np.abs(var).max(initial=0.0))))]
-    if const:
-        return "constant item(s) (zero variance): " + ", ".join(const)
-    if x is not None and len(x) <= p:
-        return f"{len(x)} respondents for {p} variables (a covariance matrix needs more respondents than variables)"
-    sd = np.sqrt(var)
-    r = cov / np.outer(sd, sd)
-    pairs = [(names[i], names[j]) for i in range(p) for j in range(i + 1, p) if abs(r[i, j]) > 1 - 1e-10]
-    if pairs:
-        return "identical or perfectly correlated items: " + ", ".join(f"{a} and {b}" for a, b in pairs[:5])
-    w, v = np.linalg.eigh(r)
-    k = int(np.argmin(w))
-    involved = [names[i] for i in np.flatnonzero(np.abs(v[:, k]) > 0.1)]
-    return "perfectly collinear items (one is a linear combination of others): " + ", ".join(involved[:8])
+def diagnose_singular(x: np.ndarray | None, names: list[str] | tuple[str, ...], cov: np.ndarray | None = None,
+                      n: int | None = None) -> str:
+    """Why a covariance matrix is singular, in words a user can act on (see ``servmodels._numerics``)."""
+    return describe_singular(x, list(names), cov=cov, n=n)
 
 
 def sample_moments(x: np.ndarray, likelihood: str, names: list[str] | tuple[str, ...] = (), label: str = "") -> GroupMoments:
@@ -72,6 +55,6 @@ def moments_from_cov(cov: np.ndarray, mean: np.ndarray | None, n: int, likelihoo
         cov = cov * (n - 1) / n
     sign, logdet = np.linalg.slogdet(cov)
     if sign <= 0 or not np.isfinite(logdet):
-        raise NumericalError(f"the sample covariance matrix is not positive definite: {diagnose_singular(None, list(names), cov)}")
+        raise NumericalError(f"the sample covariance matrix is not positive definite: {diagnose_singular(None, list(names), cov, n)}")
     p = cov.shape[0]
     return GroupMoments(cov=cov, mean=np.zeros(p) if mean is None else np.asarray(mean, float), n=int(n), logdet=float(logdet))

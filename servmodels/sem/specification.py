@@ -9,6 +9,8 @@ representation lavaan uses for the same syntax (Rosseel 2012).
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -69,6 +71,51 @@ def _kind(mat: str, r: int, c: int) -> str:
     }[mat]
 
 
+def _column_summary(columns: Sequence[str], limit: int = 160) -> str:
+    """Columns in few characters: runs such as P1..P25 collapsed, the list cut at ``limit``."""
+    out: list[str] = []
+    run: list[tuple[str, int, str]] = []  # (prefix, number, name) of a run of consecutive numbers
+
+    def flush() -> None:
+        if len(run) > 2:
+            out.append(f"{run[0][2]}..{run[-1][2]}")
+        else:
+            out.extend(r[2] for r in run)
+        run.clear()
+
+    for c in map(str, columns):
+        m = re.fullmatch(r"(.*?)(\d+)", c)
+        if m and run and m.group(1) == run[-1][0] and int(m.group(2)) == run[-1][1] + 1:
+            run.append((m.group(1), int(m.group(2)), c))
+            continue
+        flush()
+        if m:
+            run.append((m.group(1), int(m.group(2)), c))
+        else:
+            out.append(c)
+    flush()
+    text = ""
+    for i, part in enumerate(out):
+        piece = (", " if text else "") + (part if len(part) <= 40 else part[:37] + "...")
+        if len(text) + len(piece) > limit:
+            return text + f" and {len(out) - i} more"
+        text += piece
+    return text
+
+
+def _short_list(names: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _undefined_message(name: str, line: int, lv: Sequence[str], observed: Sequence[str]) -> str:
+    factors = _short_list(lv)
+    hint = difflib.get_close_matches(name, [*lv, *map(str, observed)], n=1)
+    return (f"line {line}: unknown variable {name!r}: neither a factor defined with =~ ({factors}) nor a column of the data"
+            + (f"; did you mean {hint[0]!r}?" if hint else "")
+            + f" (columns: {_column_summary(observed) or 'none'})")
+
+
 def build_spec(
     model: str | Sequence[Statement],
     *,
@@ -77,7 +124,30 @@ def build_spec(
     std_lv: bool = False,
     meanstructure: bool = False,
     group_equal: Sequence[str] = (),
+    observed: Sequence[str] | None = None,
 ) -> ModelSpec:
+    """Parameter table of a model, with lavaan's default free and fixed parameters.
+
+    Parameters
+    ----------
+    model : str or sequence of Statement
+        lavaan model syntax, or statements from :func:`parse_model`.
+    n_groups, group_labels, std_lv, meanstructure, group_equal
+        As lavaan's ``cfa`` arguments of the same names.
+    observed : sequence of str, optional
+        The columns of the data.  When given, a name that is neither a factor
+        (defined with ``=~``) nor one of them is an error naming the name, its line
+        and the columns, before anything else is checked.
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    ModelSpecificationError
+        Naming the line of the offending statement.
+    """
     statements = parse_model(model) if isinstance(model, str) else list(model)
     bad = [g for g in group_equal if g not in GROUP_EQUAL_TYPES]
     if bad:
@@ -89,21 +159,38 @@ def build_spec(
     if not lv:
         raise ModelSpecificationError("the model defines no latent variable (no '=~' statement)")
     ov: list[str] = []
+    first_line: dict[str, int] = {}
     for s in statements:
         names = [t.name for t in s.terms] + ([s.lhs] if s.op != "=~" else [])
         for nm in names:
             if nm not in lv and nm not in ov:
                 ov.append(nm)
+                first_line[nm] = s.line
+    if observed is not None:
+        known = set(map(str, observed))
+        undefined = [v for v in ov if v not in known]
+        if undefined:
+            msg = _undefined_message(undefined[0], first_line[undefined[0]], lv, list(observed))
+            if len(undefined) > 1:
+                also = ", ".join(f"{v!r} (line {first_line[v]})" for v in undefined[1:4])
+                msg += f"; also unknown: {also}" + (f" and {len(undefined) - 4} more" if len(undefined) > 4 else "")
+            raise ModelSpecificationError(msg)
     for s in statements:
         if s.op == "~" and (s.lhs not in lv or any(t.name not in lv for t in s.terms)):
+            obs = [v for v in [s.lhs, *(t.name for t in s.terms)] if v not in lv]
             raise ModelSpecificationError(
-                f"line {s.line}: regressions involving observed variables are not supported ({s.text!r})"
+                f"line {s.line}: regressions involving observed variables are not supported ({s.text!r}): "
+                f"{', '.join(map(repr, obs))} {'is' if len(obs) == 1 else 'are'} not a factor defined with =~ "
+                f"(factors: {_short_list(lv)})"
             )
         if s.op == "~~":
             for t in s.terms:
                 if (s.lhs in lv) != (t.name in lv):
+                    factor, other = (s.lhs, t.name) if s.lhs in lv else (t.name, s.lhs)
                     raise ModelSpecificationError(
-                        f"line {s.line}: a covariance between a latent and an observed variable is not supported ({s.text!r})"
+                        f"line {s.line}: {other!r} is not a factor defined with =~ (factors: {_short_list(lv)}), so "
+                        f"{s.text.strip()!r} would be a covariance between factor {factor!r} and an observed variable, "
+                        "which is not supported"
                     )
     endogenous = []
     for s in statements:
