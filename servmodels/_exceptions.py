@@ -251,6 +251,10 @@ class ValidationError(ServmodelsError, ValueError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str | None = None):
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.source = source
+        #: a message to show instead of the list of problems (e.g. "the data are on another sheet")
+        self.override: str | None = None
+        #: one more sentence after the list of problems (how the file was probably misread)
+        self.hint: str | None = None
         super().__init__(self.one_line(MAX_PROBLEMS_IN_STR, more="the .problems attribute lists all"))
 
     @property

@@ -277,6 +277,9 @@ def _reading(func: Any) -> Any:
             return func(*args, **kwargs)
         except ServmodelsError as exc:
             exc.args = (_reading_flags(str(exc)),)
+            for attr in ("override", "hint"):  # ValidationError's parts of the CLI line
+                if getattr(exc, attr, None):
+                    setattr(exc, attr, _reading_flags(getattr(exc, attr)))
             raise
 
     return wrapper
@@ -799,12 +802,10 @@ def _validate_command(args: argparse.Namespace) -> str:
     scores = getattr(args, "scores", None)
     sets: list[str] | None = None
     if isinstance(scores, list):
-        sets = [str(s).upper() for s in scores]
-    elif isinstance(scores, str) and args.command == "regress":
-        sets = ["P"] if scores == "P" else None
-    elif isinstance(scores, str):
+        sets = [str(s) for s in scores]
+    elif args.command in ("items", "cfa", "reliability", "efa", "regress"):
         try:
-            sets = _scores_and_sets(scores)[1]
+            sets = _scores_and_sets(args, extra=("weighted_gap",))[1]
         except ServmodelsError:
             sets = None
     if sets:
@@ -818,7 +819,8 @@ def _validate_command(args: argparse.Namespace) -> str:
         opts += ["--instrument", args.instrument]
     if getattr(args, "scale", None):
         opts += ["--scale", *map(str, args.scale)]
-    for flag, attr in (("--columns", "columns"), ("--id", "respondent_id"), ("--outcome", "outcome"), ("--sheet", "sheet")):
+    for flag, attr in (("--columns", "columns"), ("--id", "respondent_id"), ("--outcome", "outcome"), ("--sheet", "sheet"),
+                       ("--reverse", "reverse"), ("--encoding", "encoding"), ("--decimal", "decimal")):
         if getattr(args, attr, None):
             opts += [flag, str(getattr(args, attr))]
     for pair in getattr(args, "map", None) or []:
@@ -868,7 +870,12 @@ def _cli_message(exc: ServmodelsError, args: argparse.Namespace) -> str:
             more = None
         # the file is named in the validate command at the end when there is one
         show_source = not (from_file and args.command != "validate" and len(exc.problems) > _PROBLEMS_SHOWN)
-        msg = exc.one_line(_PROBLEMS_SHOWN, max_chars=budget, more=more, rewrite=_cli_spelling, show_source=show_source)
+        hint = f"; {_cli_spelling(exc.hint)}" if exc.hint else ""
+        if exc.override:
+            msg = exc.override
+        else:
+            msg = exc.one_line(_PROBLEMS_SHOWN, max_chars=max(budget - len(hint), budget // 2), more=more,
+                               rewrite=_cli_spelling, show_source=show_source) + hint
     else:
         msg = str(exc)
     msg = _cli_spelling(" ".join(msg.split()))

@@ -111,7 +111,7 @@ def ikm(data: SurveyData, *, n_resamples: int = 2000, rng: int | np.random.Gener
     >>> answers = np.random.default_rng(0).integers(2, 5, size=(30, 9))  # 30 respondents, 9 elements
     >>> df = pd.DataFrame(answers, columns=[f"U{k}" for k in range(1, 10)])
     >>> res = ikm(validate_survey(df, ikm_instrument()), n_resamples=0)
-    >>> round(res.index, 2), round(answers.mean() * 25, 2)  # equal weights: 25 x the mean answer
+    >>> round(res.index, 2), round(float(answers.mean()) * 25, 2)  # equal weights: 25 x the mean answer
     (76.67, 76.67)
     """
     from .bootstrap import bootstrap

@@ -534,22 +534,27 @@ def _hinted(exc: ValidationError, meta: Mapping[str, Any], sheet_given: bool) ->
     sheets = meta.get("sheets") or []
     missing = [p.column for p in exc.problems if p.kind == "missing_column" and p.column]
     text = str(exc)
+    override = None
+    hints: list[str] = []
     if missing and not sheet_given and len(sheets) > 1:
         choose = f"the workbook has sheets {_names(sheets, 10)}: choose one with sheet=NAME"
         if len(missing) > 3:  # the whole layout is absent: the data are on another sheet
             where = f" in {exc.source}" if exc.source else ""
-            text = (f"invalid survey data{where}: sheet {meta.get('sheet')!r} (the first of {len(sheets)}) lacks "
-                    f"{len(missing)} required columns ({_names(missing)}); {choose}")
+            override = text = (f"invalid survey data{where}: sheet {meta.get('sheet')!r} (the first of {len(sheets)}) "
+                               f"lacks {len(missing)} required columns ({_names(missing)}); {choose}")
         else:
-            text += f"; {choose}"
+            hints.append(choose)
     commas = set(meta.get("comma_columns") or ())
     bad = [p.column for p in exc.problems if p.kind == "non_numeric" and p.column in commas]
     if bad:
-        text += f"; {_names(bad)} {'hold' if len(bad) > 1 else 'holds'} numbers with a decimal comma: give decimal=','"
-    if text == str(exc):
+        hints.append(f"{_names(bad)} {'hold' if len(bad) > 1 else 'holds'} numbers with a decimal comma: give decimal=','")
+    if override is None and not hints:
         return exc
     out = ValidationError(exc.problems, exc.source)
-    out.args = (text,)
+    # the CLI composes its own bounded line: it uses the override as it is, or appends the hints
+    out.override = override
+    out.hint = "; ".join(hints) or None
+    out.args = (override if override is not None else text + "; " + "; ".join(hints),)
     return out
 
 

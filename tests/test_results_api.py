@@ -168,11 +168,16 @@ def test_bad_argument_raises_parameter_error(label, call, param, full):
     assert isinstance(ei.value, ValueError) and isinstance(ei.value, sm.ServmodelsError)
 
 
-def test_report_lang_is_checked(full):
-    from servmodels.report import build_report
+def test_report_lang_is_checked(full, tmp_path):
+    from servmodels.render import build_document, write_report
 
+    a = sm.analyze(full, n_resamples=10, analyses=["scores"])
     with pytest.raises(sm.ParameterError, match="lang"):
-        build_report(full, lang="fr")
+        build_document(a, "fr")
+    with pytest.raises(sm.ParameterError, match="lang"):
+        write_report(a, tmp_path, ["md"], ["en", "fr"])
+    with pytest.raises(sm.ParameterError, match="formats"):
+        write_report(a, tmp_path, ["pdf"])
 
 
 # ----------------------------------------------------------------------------- NumericalError

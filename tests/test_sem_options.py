@@ -284,13 +284,13 @@ def test_every_error_class_is_also_the_matching_builtin():
 
 
 def test_report_fits_with_the_options_it_is_given():
-    from servmodels.report import build_report
+    from servmodels.analysis import analyze
 
     data = sm.read_survey(sm.load_example(), outcome="satisfaction")
-    rep = build_report(data, n_resamples=50, options=SEMOptions(estimator="MLR"))
-    cfa_table = next(t for title, t in rep.sections if title.startswith("Confirmatory") and "loadings" not in title)
+    a = analyze(data, n_resamples=50, options=SEMOptions(estimator="MLR"), analyses=["cfa", "reliability"])
+    cfa_table = next(t.frame for t in a.tables() if t.key == "cfa_fit")
     direct = sm.cfa(data, estimator="MLR").fit
-    assert cfa_table.iloc[0]["estimator"] == "MLR"
+    assert cfa_table.iloc[0]["estimator"] == "MLR" and a.provenance["estimator"] == "MLR"
     assert float(cfa_table["chisq_scaled"].iloc[0]) == pytest.approx(direct["chisq_scaled"], rel=1e-12)
 
 
