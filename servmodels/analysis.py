@@ -26,6 +26,7 @@ import pandas as pd
 
 from ._exceptions import ParameterError, ServmodelsError
 from ._params import check_int
+from ._progress import progress as progress_bar
 from ._results import Result, jsonable
 from .data import SurveyData
 
@@ -330,13 +331,13 @@ def analyze(
         if servqual else "needs expectation (E) and perception (P) answers",
     }
     steps: dict[str, AnalysisStep] = {}
-    bar = _ProgressBar(len(wanted), progress)
-    for name in (a for a in ANALYSES if a in wanted):
-        bar.describe(name)
-        run = runners[name]
-        steps[name] = _skip(name, run) if isinstance(run, str) else _run_step(name, run)
-        bar.advance()
-    bar.close()
+    with progress_bar(len(wanted), "report", enabled=progress, unit="analysis") as bar:
+        for name in (a for a in ANALYSES if a in wanted):
+            if hasattr(bar, "set_postfix_str"):
+                bar.set_postfix_str(name)
+            run = runners[name]
+            steps[name] = _skip(name, run) if isinstance(run, str) else _run_step(name, run)
+            bar.update(1)
 
     used = {k: v for k, v in resamples.items() if k in steps and steps[k].ok}
     path = input_path if input_path is not None else data.source
@@ -369,32 +370,6 @@ def analyze(
     if inst.reverse:
         out._record_reverse(inst)
     return out
-
-
-class _ProgressBar:
-    """One tick per analysis (tqdm when installed and asked for; silent otherwise)."""
-
-    def __init__(self, total: int, enabled: bool):
-        self._bar = None
-        if enabled:
-            try:
-                from tqdm.auto import tqdm
-
-                self._bar = tqdm(total=total, unit="analysis", leave=False, file=None)
-            except ImportError:  # pragma: no cover - tqdm is a dependency
-                self._bar = None
-
-    def describe(self, name: str) -> None:
-        if self._bar is not None:
-            self._bar.set_description(name)
-
-    def advance(self) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 # ----------------------------------------------------------------------------- tables

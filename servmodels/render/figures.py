@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis import Analysis
-from .catalogue import QUADRANT_NAMES, label
+from .catalogue import QUADRANT_NAMES, column, label
 from .tables import number
 
 __all__ = ["Figure", "render_figures"]
@@ -89,10 +89,8 @@ def render_figures(analysis: Analysis, lang: str) -> dict[str, Figure]:
             it = sres.items
             fig, ax = plt.subplots(figsize=(6.5, 3))
             x = np.arange(len(it))
-            ax.plot(x, it["expectation"], "s--", color="0.5", ms=4, label=label("fig_profile", lang).split()[0])
-            ax.plot(x, it["perception"], "o-", color="black", ms=4)
-            ax.lines[0].set_label({"en": "Expectation", "id": "Harapan"}[lang])
-            ax.lines[1].set_label({"en": "Perception", "id": "Kinerja"}[lang])
+            ax.plot(x, it["expectation"], "s--", color="0.5", ms=4, label=column("expectation", lang))
+            ax.plot(x, it["perception"], "o-", color="black", ms=4, label=column("perception", lang))
             ax.set_xticks(x, it["item"], fontsize=7)
             ax.set_xlabel(label("axis_item", lang))
             ax.set_ylabel(label("axis_mean", lang))
