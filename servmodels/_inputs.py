@@ -28,7 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: keywords an estimator passes to read_survey when it is given a DataFrame or a path
 READ_KEYWORDS = ("instrument", "scale", "nan_policy", "groups", "outcome", "respondent_id", "sheet", "score_sets",
-                 "reverse", "encoding", "decimal")
+                 "reverse", "encoding", "decimal", "check_keys")
 
 #: ``scores=`` left to the instrument's default (its only set, else P)
 DEFAULT_SCORES = "<default>"

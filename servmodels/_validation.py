@@ -17,6 +17,7 @@ import pandas as pd
 from ._exceptions import (
     MAX_ROWS_SHOWN,
     ConstantItemWarning,
+    ParameterError,
     Problem,
     ReverseKeyWarning,
     SingularDataWarning,
@@ -204,15 +205,28 @@ def _key_check(inst: Instrument, responses: Mapping[str, np.ndarray]) -> str | N
                 flagged.setdefault(dim, []).extend(neg)
     if not flagged:
         return None
-    parts = [f"{', '.join(c)} ({d})" for d, c in flagged.items()]
-    named = [c for cs in flagged.values() for c in cs]
     by_column = {inst.column(s, i): i for s in inst.score_sets for i in inst.items}
-    items = list(dict.fromkeys(by_column.get(c, c) for c in named))
-    return (
-        f"item(s) correlating negatively with their dimension, probably reverse-keyed: {'; '.join(parts)}; "
-        f"if they are, declare them (instrument reverse: [{', '.join(items)}] or --reverse {','.join(items)}); "
-        "alpha, omega and factor models are wrong otherwise"
-    )
+    declared = set(inst.reverse)
+    fresh = {d: [c for c in cs if by_column.get(c) not in declared] for d, cs in flagged.items()}
+    again = {d: [c for c in cs if by_column.get(c) in declared] for d, cs in flagged.items()}
+    msgs = []
+    if any(fresh.values()):
+        parts = [f"{', '.join(c)} ({d})" for d, c in fresh.items() if c]
+        items = list(dict.fromkeys(by_column.get(c, c) for cs in fresh.values() for c in cs))
+        everything = [i for i in inst.items if i in declared or i in items]
+        multi = " (an item is recoded in every score set)" if len(inst.score_sets) > 1 else ""
+        msgs.append(
+            f"item(s) correlating negatively with their dimension, probably reverse-keyed: {'; '.join(parts)}; "
+            f"if they are, declare them (instrument reverse: [{', '.join(everything)}] or --reverse "
+            f"{','.join(everything)}){multi}; alpha, omega and factor models are wrong otherwise"
+        )
+    if any(again.values()):
+        parts = [f"{', '.join(c)} ({d})" for d, c in again.items() if c]
+        msgs.append(
+            f"item(s) declared reverse-keyed still correlate negatively with their dimension after recoding: "
+            f"{'; '.join(parts)}; check that they really are reverse-keyed"
+        )
+    return "; ".join(msgs)
 
 
 def validate_survey(
@@ -299,8 +313,17 @@ def validate_survey(
     """
     check_choice("nan_policy", nan_policy, _NAN_POLICIES)
     check_type("frame", frame, pd.DataFrame, "a pandas DataFrame")
+    for name, value in (("outcome", outcome), ("respondent_id", respondent_id)):
+        if value is not None and not isinstance(value, str):
+            raise ParameterError(f"{name} must be a column name (str); got {type(value).__name__}")
+    if reverse is not None and not isinstance(reverse, str) and not (
+            isinstance(reverse, Iterable) and all(isinstance(r, (str, int)) for r in reverse)):
+        raise ParameterError(f"reverse must be item names or columns (a list of str, or 'A1,C4'); got {reverse!r}")
+    base = get_instrument(instrument)
+    if reverse is not None:
+        base = base.with_reverse(reverse)  # against every score set's columns, before any narrowing
     inst = _resolve_columns(
-        get_instrument(instrument),
+        base,
         scale=scale,
         score_sets=score_sets,
         column_map=column_map,
@@ -309,8 +332,6 @@ def validate_survey(
         groups=groups,
         importance=importance,
     )
-    if reverse is not None:
-        inst = inst.with_reverse(reverse)
     n = len(frame)
     rows = np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64)
     chk = _Checker(n, rows)

@@ -194,8 +194,9 @@ def _sha256(path: str | os.PathLike[str] | None) -> str | None:
     return h.hexdigest()
 
 
-def _run_step(name: str, fn: Callable[[], Result], progress: Any = None) -> AnalysisStep:
-    """Run one analysis; keep its warnings; a ServmodelsError (or any error) becomes the reason it was skipped."""
+def _run_step(name: str, fn: Callable[[], Result], known: Sequence[str] = ()) -> AnalysisStep:
+    """Run one analysis; keep its own warnings (not ``known``, the data's, which every result repeats);
+    a ServmodelsError (or any error) becomes the reason it was skipped."""
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -208,7 +209,8 @@ def _run_step(name: str, fn: Callable[[], Result], progress: Any = None) -> Anal
             return AnalysisStep(name, None, _unique(caught), reason, True, time.perf_counter() - t0)
     found = _unique(caught)
     own = tuple(getattr(result, "warnings", ()) or ())
-    merged = tuple(dict.fromkeys(found + tuple(" ".join(str(w).split()) for w in own)))
+    seen = {" ".join(str(w).split()) for w in known}
+    merged = tuple(w for w in dict.fromkeys(found + tuple(" ".join(str(w).split()) for w in own)) if w not in seen)
     return AnalysisStep(name, result, merged, None, False, time.perf_counter() - t0)
 
 
@@ -336,7 +338,7 @@ def analyze(
             if hasattr(bar, "set_postfix_str"):
                 bar.set_postfix_str(name)
             run = runners[name]
-            steps[name] = _skip(name, run) if isinstance(run, str) else _run_step(name, run)
+            steps[name] = _skip(name, run) if isinstance(run, str) else _run_step(name, run, data.warnings)
             bar.update(1)
 
     used = {k: v for k, v in resamples.items() if k in steps and steps[k].ok}
@@ -351,6 +353,7 @@ def analyze(
         "scale": list(inst.scale),
         "score_sets": list(data.score_sets),
         "reverse_keyed": list(inst.reverse),
+        "data_warnings": list(data.warnings),
         "n_respondents": data.n_respondents,
         "n_dropped": data.n_dropped,
         "dropped_because": "missing answers (listwise)" if data.n_dropped else None,
@@ -364,7 +367,9 @@ def analyze(
     }
     groups = {g: data.groups[g].value_counts(sort=False).rename_axis("group").reset_index(name="n")
               for g in data.groups.columns}
-    all_warnings = tuple(f"{k}: {w}" for k, s in steps.items() for w in s.warnings)
+    # the data's own warnings (from reading them) once, then each analysis's
+    all_warnings = tuple(f"data: {w}" for w in data.warnings) + tuple(
+        f"{k}: {w}" for k, s in steps.items() for w in s.warnings)
     out = Analysis(provenance=provenance, steps=steps, groups=groups, n_respondents=data.n_respondents,
                    n_dropped=data.n_dropped, instrument=inst, warnings=all_warnings)
     if inst.reverse:

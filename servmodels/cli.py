@@ -494,20 +494,25 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         raise ParameterError("cfa takes one --group column")
     if args.invariance and group is None:
         raise ParameterError("--invariance needs --group COL")
+    reversed_cols: tuple[str, ...] = ()
     if model is not None:
         # user syntax: any numeric columns, no Likert checks
         data, meta = _reading(read_table)(args.file, sheet=args.sheet, encoding=args.encoding, decimal=args.decimal)
         _notes(args, meta.get("notes", ()))
-        if args.reverse:
+        inst = get_instrument(args.instrument)
+        # user syntax reads raw columns: recode the reverse-keyed ones (--reverse, and the instrument's own list,
+        # in every score set the file has) on the instrument's (or --scale) range
+        cols = [c.strip() for c in (args.reverse or "").split(",") if c.strip()]
+        absent = [c for c in cols if c not in data.columns]
+        if absent:
+            raise ParameterError(f"--reverse names column(s) {', '.join(absent)}, which the file does not have")
+        cols += [c for s in inst.score_sets for c in inst.reverse_columns(s) if c in data.columns and c not in cols]
+        if cols:
             import pandas as pd
 
-            # user syntax reads raw columns: recode the named ones on the instrument's (or --scale) range
-            lo, hi = tuple(args.scale) if args.scale else get_instrument(args.instrument).scale
-            cols = [c.strip() for c in args.reverse.split(",") if c.strip()]
-            absent = [c for c in cols if c not in data.columns]
-            if absent:
-                raise ParameterError(f"--reverse names column(s) {', '.join(absent)}, which the file does not have")
+            lo, hi = tuple(args.scale) if args.scale else inst.scale
             data = data.assign(**{c: (lo + hi) - pd.to_numeric(data[c], errors="coerce") for c in cols})
+        reversed_cols = tuple(cols)
     else:
         code, needed = _scores_and_sets(args)
         args.groups = [group] if group else None
@@ -524,6 +529,8 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     else:
         res = cfa(data, model, options=opts, scores=args.scores, structure=args.structure, group=group,
                   nan_policy=args.nan_policy)
+    if model is not None and reversed_cols:
+        object.__setattr__(res, "reverse_keyed", reversed_cols)  # recorded like every other result
     payload = res.to_dict()
     # lavaan's column names in the CLI JSON (documented): est, pvalue
     payload["parameters"] = [{("est" if k == "estimate" else "pvalue" if k == "p_value" else k): v for k, v in row.items()}
@@ -686,7 +693,10 @@ def _report_outcome(args: argparse.Namespace, analysis: Any, paths: Sequence[Pat
                 sys.stderr.write(f"servmodels: warning: {name}: {_cli_spelling(w)}\n")
         if step.skipped is not None and (step.failed or not args.quiet):
             kind = "error" if step.failed else "note"
-            sys.stderr.write(f"servmodels: {kind}: {name} not run: {_cli_spelling(step.skipped)}\n")
+            why = _cli_spelling(step.skipped)
+            for prefix in (f"{name}: ", "validity: " if name == "reliability" else f"{name}: "):
+                why = why.removeprefix(prefix)
+            sys.stderr.write(f"servmodels: {kind}: {name} not run: {why}\n")
     sys.stdout.write("wrote " + ", ".join(str(p) for p in paths) + "\n")
     if args.strict and analysis.skipped:
         sys.stderr.write(f"servmodels: --strict: {len(analysis.skipped)} analysis(es) not run: "

@@ -152,9 +152,12 @@ class Instrument:
                 seen[item] = dim
         object.__setattr__(self, "dimensions", dims)
         try:
-            lo, hi = (int(v) for v in self.scale)
+            lo_f, hi_f = (float(v) for v in self.scale)
+            if not (lo_f.is_integer() and hi_f.is_integer()) or isinstance(self.scale, str):
+                raise ValueError
+            lo, hi = int(lo_f), int(hi_f)
         except (TypeError, ValueError):
-            raise InstrumentError(f"scale must be two integers, got {self.scale!r}") from None
+            raise InstrumentError(f"scale must be two integers (minimum, maximum), got {self.scale!r}") from None
         if lo >= hi:
             raise InstrumentError(f"scale minimum {lo} must be below maximum {hi}")
         object.__setattr__(self, "scale", (lo, hi))
@@ -325,6 +328,12 @@ class Instrument:
     def with_score_sets(self, score_sets: Iterable[str]) -> Instrument:
         """Copy restricted to (or extended by) the given score sets."""
         sets = tuple(_set_code(s) for s in score_sets)
+        new = [s for s in sets if s not in self.score_sets]
+        if new and "{set}" not in self.column_template:
+            raise InstrumentError(
+                f"instrument {self.name!r} has no score set {', '.join(new)} (its sets: {', '.join(self.score_sets)}); "
+                + ("gap scores need score sets E and P" if {"E", "P"} & set(new) else "name one of its sets")
+            )
         return replace(self, score_sets=sets, set_names={k: v for k, v in self.set_names.items() if k in sets})
 
     def with_reverse(self, items: Iterable[str] | str) -> Instrument:

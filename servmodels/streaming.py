@@ -258,8 +258,11 @@ def stream_score(
     kw = dict(scale=scale, score_sets=score_sets, column_map=column_map, respondent_id=respondent_id, nan_policy=nan_policy)
     for attempt in (False, True):
         try:
-            return _stream(path, inst, chunk_rows, out, cross, kw, progress, as_text=attempt, encoding=encoding,
-                           decimal=decimal)
+            res, total = _stream(path, inst, chunk_rows, out, cross, kw, progress, as_text=attempt, encoding=encoding,
+                                 decimal=decimal)
+            if inst.reverse:
+                res._record_reverse(inst.with_score_sets(score_sets) if score_sets else inst)
+            return res, total
         except _TypeDrift:
             continue  # a text value deep in a numeric CSV column: re-read with text columns
     raise AssertionError("unreachable")

@@ -193,3 +193,71 @@ def test_several_sets_without_p_need_scores_named(capsys, tmp_path):
     ipath.write_text(json.dumps(inst))
     assert main(["items", str(path), "--instrument", str(ipath)]) == 2
     assert "--scores" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- review findings
+def test_cli_cfa_with_model_syntax_recodes_and_records_reverse_keyed_items(capsys, bfi_path, inst_path):
+    # the instrument's reverse list reaches user model syntax too; lavaan on recoded data: all loadings positive
+    assert main(["cfa", str(bfi_path), "--instrument", str(inst_path), "--model", "agree =~ A1 + A2 + A3 + A4 + A5",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    loads = [p["est"] for p in out["parameters"] if p["op"] == "=~"]
+    assert out["reverse_keyed"] == BFI_REVERSED and min(loads) > 0
+    raw = pd.read_csv(bfi_path)[[f"A{i}" for i in range(1, 6)]].dropna()
+    raw["A1"] = 7 - raw["A1"]
+    direct = sm.cfa(raw, "agree =~ A1 + A2 + A3 + A4 + A5")
+    np.testing.assert_allclose(loads, direct.parameters.query("op == '=~'")["estimate"], rtol=1e-10)
+
+
+def test_streamed_scores_record_reverse_keyed_items(capsys, bfi_path, inst_path):
+    assert main(["score", str(bfi_path), "--instrument", str(inst_path), "--nan-policy", "omit", "--stream", "--json"]) == 0
+    streamed = json.loads(capsys.readouterr().out)
+    assert streamed["reverse_keyed"] == BFI_REVERSED
+    assert main(["score", str(bfi_path), "--instrument", str(inst_path), "--nan-policy", "omit", "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    for d, v in plain["dimensions"].items():
+        assert streamed["dimensions"][d]["S"] == pytest.approx(v["S"], rel=1e-12)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"outcome": 5}, "outcome must be a column name"),
+    ({"respondent_id": ["a"]}, "respondent_id must be a column name"),
+    ({"reverse": 5}, "reverse must be item names"),
+])
+def test_wrong_types_of_reading_keywords_are_parameter_errors(kw, match):
+    with pytest.raises(sm.ParameterError, match=match):
+        sm.score(sm.example_path(), **kw)
+
+
+def test_fractional_scale_is_refused():
+    with pytest.raises(sm.InstrumentError, match="two integers"):
+        sm.score(sm.example_path(), scale=(1.9, 4.9))
+    assert sm.get_instrument("servqual25").with_scale(1.0, 5.0).scale == (1, 5)
+
+
+def test_reverse_by_another_sets_column_and_gap_on_a_one_set_instrument(capsys, bfi_path, inst_path):
+    res = sm.item_analysis(sm.example_path(), reverse=["P1"], scores="E", check_keys=False)
+    assert res.reverse_keyed == ("E1",)
+    assert main(["items", str(bfi_path), "--instrument", str(inst_path), "--nan-policy", "omit", "--scores", "gap"]) == 2
+    err = capsys.readouterr().err
+    assert "has no score set E, P (its sets: S); gap scores need score sets E and P" in err
+
+
+def test_key_check_advice_keeps_declared_items_and_flags_wrong_declarations(bfi_path, inst_no_reverse):
+    with pytest.warns(sm.ReverseKeyWarning) as rec:
+        sm.read_survey(bfi_path, str(inst_no_reverse), nan_policy="omit", reverse=["A1", "C4", "N1"])
+    msg = str(rec[0].message)
+    # the advice lists the declared items too, so following it does not undo them
+    assert "--reverse A1,C4,C5,E1,E2,N1,O2,O5" in msg
+    # N1 is not reverse-keyed: recoded, it now correlates negatively with the other neuroticism items
+    assert "declared reverse-keyed still correlate negatively" in msg and "N1 (neuroticism)" in msg
+
+
+def test_report_prints_each_data_warning_once(tmp_path, capsys):
+    src = tmp_path / "s.csv"
+    sm.load_example().to_csv(src, index=False)
+    code = main(["report", str(src), "--reverse", "1", "--outcome", "satisfaction", "--n-resamples", "20", "--format", "md",
+                 "--out", str(tmp_path / "r"), "--cv-repeats", "1"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err.count("correlate negatively") == 1 and "declared reverse-keyed" in err

@@ -156,6 +156,9 @@ def measurement_invariance(
     likelihood: str | None = None,
     std_lv: bool | None = None,
     nan_policy: str | None = None,
+    instrument: Any = None,
+    scale: tuple[int, int] | None = None,
+    reverse: Sequence[str] | str | None = None,
 ) -> InvarianceResult:
     """Configural, metric, scalar and strict invariance across ``group`` in one call.
 
@@ -170,6 +173,9 @@ def measurement_invariance(
         The same options as :func:`cfa`: ``SEMOptions(estimator="MLR")`` gives scaled
         chi-squares, robust CFI/TLI/RMSEA and Satorra-Bentler difference tests;
         ``SEMOptions(missing="fiml")`` multi-group FIML.
+    instrument, scale, reverse : optional
+        How to read a file path (or a DataFrame with ``instrument``) as survey data,
+        once for every step (see :func:`servmodels.read_survey`).
 
     Examples
     --------
@@ -186,6 +192,14 @@ def measurement_invariance(
     bad = [lv for lv in levels if lv not in INVARIANCE_LEVELS]
     if bad or not levels:
         raise ParameterError(f"levels: unknown {bad}; choose from {', '.join(INVARIANCE_LEVELS)}")
+    import os
+
+    if isinstance(data, (str, os.PathLike)) or (isinstance(data, pd.DataFrame) and instrument is not None):
+        from .._inputs import DEFAULT_SCORES, as_survey
+
+        # read once (incomplete respondents kept; each step applies the missing-data rule)
+        data = as_survey(data, scores=scores or DEFAULT_SCORES, instrument=instrument, scale=scale, reverse=reverse,
+                         groups=[group], nan_policy="fiml")
     fits = {}
     for lv in levels:
         fits[lv] = cfa(data, model, options=opts, scores=scores, group=group, group_equal=INVARIANCE_LEVELS[lv],
