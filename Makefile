@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
+# pdflatex and the packages the LaTeX report uses (booktabs, longtable, caption, float, geometry, lmodern)
+TEXLIVE := command -v pdflatex >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq texlive-latex-recommended lmodern)
 
-.PHONY: demo test test-slow test-browser test-all bench docs clean venv
+.PHONY: demo test test-slow test-browser test-latex test-all bench docs clean venv
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "servmodels needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -34,7 +36,13 @@ test-browser: $(STAMP)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -m pytest -q -m browser
 
+## test-latex: compile the LaTeX reports with pdflatex (installs Debian's texlive-latex-recommended and lmodern when root)
+test-latex: $(STAMP)
+	@$(TEXLIVE)
+	$(BIN)/python -m pytest -q -m latex
+
 test-all: $(STAMP)
+	@$(TEXLIVE)
 	$(BIN)/python -m pytest -n 2 -q -m 'slow or not slow'
 
 ## bench: benchmarks against peers in the same run (lavaan too when Rscript is installed); writes benchmarks/RESULTS.md
