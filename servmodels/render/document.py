@@ -118,7 +118,8 @@ def build_document(a: Analysis, lang: str, *, figures: bool = True, subtitle: st
                               f"{number(r.bartlett['chisq'], 2, lang)}")
         if not tables and not paragraphs and not step.warnings:
             continue
-        sections.append(Section(name, label("an_" + name, lang).capitalize(), tables, paragraphs, list(step.warnings)))
+        title = label("an_" + name, lang)
+        sections.append(Section(name, title[:1].upper() + title[1:], tables, paragraphs, list(step.warnings)))
     skipped = [(label("an_" + k, lang), reason(s.skipped, lang)) for k, s in a.steps.items() if s.skipped]
     title = a.provenance.get("title") or label("title", lang)
     sub = subtitle if subtitle is not None else (f"{a.provenance['instrument']} — n = {a.n_respondents}")
