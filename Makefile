@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 
-.PHONY: demo test test-slow test-browser test-all bench docs clean venv
+.PHONY: demo test test-slow test-browser screenshots browser-deps test-all bench docs clean venv
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "servmodels needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -29,10 +29,18 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow
 
-## test-browser: render the HTML report in headless Chromium (installs Debian's chromium when root)
-test-browser: $(STAMP)
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+## test-browser: the HTML report in headless Chromium via Playwright (installs Debian's chromium when root)
+test-browser: browser-deps
 	$(BIN)/python -m pytest -q -m browser
+
+## screenshots: docs/img/report_en.png and report_id.png from the bundled example report
+screenshots: browser-deps
+	$(BIN)/python docs/screenshots.py
+
+browser-deps: $(STAMP)
+	@command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| { echo "the browser tests need chromium: 'sudo apt-get install chromium', or set CHROMIUM=/path/to/chrome"; exit 1; }
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m 'slow or not slow'
