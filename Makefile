@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-test
 # pdflatex and the packages the LaTeX report uses (booktabs, longtable, caption, float, geometry, lmodern)
 TEXLIVE := command -v pdflatex >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq texlive-latex-recommended lmodern)
 
-.PHONY: demo test test-slow test-browser test-latex test-all bench docs clean venv
+.PHONY: demo test test-slow test-browser test-latex screenshots browser-deps test-all bench docs clean venv
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "servmodels needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -31,15 +31,23 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow
 
-## test-browser: render the HTML report in headless Chromium (installs Debian's chromium when root)
-test-browser: $(STAMP)
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+## test-browser: the HTML report in headless Chromium via Playwright (installs Debian's chromium when root)
+test-browser: browser-deps
 	$(BIN)/python -m pytest -q -m browser
 
 ## test-latex: compile the LaTeX reports with pdflatex (installs Debian's texlive-latex-recommended and lmodern when root)
 test-latex: $(STAMP)
 	@$(TEXLIVE)
 	$(BIN)/python -m pytest -q -m latex
+
+## screenshots: docs/img/report_en.png and report_id.png from the bundled example report
+screenshots: browser-deps
+	$(BIN)/python docs/screenshots.py
+
+browser-deps: $(STAMP)
+	@command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| { echo "the browser tests need chromium: 'sudo apt-get install chromium', or set CHROMIUM=/path/to/chrome"; exit 1; }
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
 
 test-all: $(STAMP)
 	@$(TEXLIVE)
