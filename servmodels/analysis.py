@@ -321,11 +321,11 @@ def analyze(
         if servqual else "needs expectation (E) and perception (P) answers",
         "items": lambda: item_analysis(data, scores=main_set),
         "reliability": lambda: validity(data, scores=main_set, n_resamples=resamples["reliability"], rng=seed,
-                                        bootstrap_cfa=False, options=options),
+                                        bootstrap_cfa=False, options=options, progress=progress),
         "cfa": lambda: cfa(data, scores=main_set, options=options),
-        "efa": lambda: efa(data, scores=main_set, n_iter=pa_iterations, rng=seed),
+        "efa": lambda: efa(data, scores=main_set, n_iter=pa_iterations, rng=seed, progress=progress),
         "compare": (lambda: compare_servqual_servperf(data, n_resamples=resamples["compare"], rng=seed,
-                                                      n_repeats=cv_repeats, options=options))
+                                                      n_repeats=cv_repeats, options=options, progress=progress))
         if servqual and data.outcome is not None
         else ("needs an overall-satisfaction column (--outcome)" if servqual
               else "needs expectation (E) and perception (P) answers and an outcome column"),

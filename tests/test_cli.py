@@ -145,7 +145,10 @@ def test_module_entry_point_and_demo(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "servmodels", "demo", "--out", str(tmp_path / "d")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     report = (tmp_path / "d" / "report.md").read_text()
-    assert "SYNTHETIC" in report and "Cronbach" in report
+    assert "SYNTHETIC" in report and "α if deleted" in report  # item analysis with Cronbach's alpha
+    for name in ("report.html", "report.docx", "report.tex", "report_id.html", "report_id.docx", "report_id.md",
+                 "report_id.tex", "analysis.json", "item_scores.csv"):
+        assert (tmp_path / "d" / name).stat().st_size > 0, name
     proc = subprocess.run([sys.executable, "-m", "servmodels", "score", str(tmp_path / "missing.sav")], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 

@@ -105,8 +105,9 @@ def build_document(a: Analysis, lang: str, *, figures: bool = True, subtitle: st
     for t in a.tables():
         by_step.setdefault(t.step, []).append(prepare(t, lang, inst))
     sections: list[Section] = []
-    if by_step.get("data"):
-        sections.append(Section("data", label("respondents", lang), by_step["data"]))
+    data_warnings = list(a.provenance.get("data_warnings") or ())
+    if by_step.get("data") or data_warnings:
+        sections.append(Section("data", label("respondents", lang), by_step.get("data", []), [], data_warnings))
     for name, step in a.steps.items():
         if not step.ok:
             continue

@@ -47,6 +47,13 @@ def _decimal(lang: str) -> Any:
                          if v != 0 else "0")
 
 
+def _xerr(t: Any) -> list[np.ndarray]:
+    """Error-bar lengths; an interval that does not bracket its estimate (few resamples) or is undefined draws none."""
+    lo = (t["estimate"] - t["ci_low"]).to_numpy(float)
+    hi = (t["ci_high"] - t["estimate"]).to_numpy(float)
+    return [np.clip(np.nan_to_num(lo), 0, None), np.clip(np.nan_to_num(hi), 0, None)]
+
+
 def render_figures(analysis: Analysis, lang: str) -> dict[str, Figure]:
     """Every figure the analysis supports, captioned in ``lang``."""
     import matplotlib
@@ -66,8 +73,7 @@ def render_figures(analysis: Analysis, lang: str) -> dict[str, Figure]:
             fig, ax = plt.subplots(figsize=(6, 3))
             y = np.arange(len(dims))[::-1]
             ax.barh(y, dims["estimate"], color="0.75", edgecolor="black")
-            ax.errorbar(dims["estimate"], y, xerr=[dims["estimate"] - dims["ci_low"], dims["ci_high"] - dims["estimate"]],
-                        fmt="none", ecolor="black", capsize=3)
+            ax.errorbar(dims["estimate"], y, xerr=_xerr(dims), fmt="none", ecolor="black", capsize=3)
             ax.axvline(0, color="black", lw=0.8)
             ax.set_yticks(y, [dim(n) for n in dims["name"]])
             ax.set_xlabel(label("axis_gap", lang))
@@ -76,8 +82,7 @@ def render_figures(analysis: Analysis, lang: str) -> dict[str, Figure]:
             items = boot.table[boot.table.level == "item"]
             fig, ax = plt.subplots(figsize=(6, max(3.0, 0.22 * len(items))))
             y = np.arange(len(items))[::-1]
-            ax.errorbar(items["estimate"], y, xerr=[items["estimate"] - items["ci_low"], items["ci_high"] - items["estimate"]],
-                        fmt="o", color="black", ms=3, capsize=2)
+            ax.errorbar(items["estimate"], y, xerr=_xerr(items), fmt="o", color="black", ms=3, capsize=2)
             ax.axvline(0, color="0.5", lw=0.8, ls="--")
             ax.set_yticks(y, [str(n).replace("gap", "") for n in items["name"]])
             ax.set_xlabel(label("axis_gap", lang))
