@@ -5,7 +5,8 @@ mean) or implicit (the correlation of the item's perception with overall satisfa
 Cross-hairs sit at the grand means of the two axes; quadrants:
 I "concentrate here" (important, low performance), II "keep up the good work",
 III "low priority", IV "possible overkill".  The bootstrap probability of each quadrant
-resamples respondents (cross-hairs included) from per-resample SeedSequence streams.
+resamples respondents (cross-hairs included) from per-resample SeedSequence streams; both axes
+are moment statistics, computed from each resample's weighted sums without copying rows.
 """
 
 from __future__ import annotations
@@ -46,6 +47,39 @@ def _axes(P: np.ndarray, E: np.ndarray | None, y: np.ndarray | None, importance:
         with np.errstate(divide="ignore", invalid="ignore"):
             imp = (Pc.T @ yc) / np.sqrt((Pc * Pc).sum(axis=0) * (yc @ yc))
     return imp, perf
+
+
+def _quadrant_shares(P: np.ndarray, E: np.ndarray | None, y: np.ndarray | None, importance: str,
+                     seeds: list[np.random.SeedSequence]) -> dict[str, np.ndarray]:
+    """Share of bootstrap resamples putting each item in each quadrant, cross-hairs re-estimated in
+    every resample.  Both axes are moment statistics (item means; correlations with the outcome), so
+    they come from each resample's weighted sums (:mod:`servmodels._resample_moments`) without copying
+    rows.  Stated importance compares integer sums exactly: item j is at or above the cross-hair
+    when p * sum_j >= sum over items (no rounding can move an item across it)."""
+    from ._resample_moments import resample_moments
+
+    p = P.shape[1]
+    if importance == "expectation":
+        ms = resample_moments(np.hstack([E, P]), seeds=seeds, shift=np.zeros(2 * p), desc="IPA bootstrap")
+        se, sp = ms.first[:, :p], ms.first[:, p:]
+        up_i = p * se >= se.sum(axis=1, keepdims=True)
+        low_p = p * sp < sp.sum(axis=1, keepdims=True)
+    else:
+        X = np.column_stack([P, y])
+        pairs = np.array([(j, j) for j in range(p)] + [(p, p)] + [(j, p) for j in range(p)])
+        ms = resample_moments(X, seeds=seeds, pairs=pairs, desc="IPA bootstrap")
+        w = ms.w[:, None]
+        s1 = ms.first
+        sxx = ms.second[:, :p] - s1[:, :p] ** 2 / w
+        syy = ms.second[:, p : p + 1] - s1[:, p : p + 1] ** 2 / w
+        sxy = ms.second[:, p + 1 :] - s1[:, :p] * s1[:, p : p + 1] / w
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bi = sxy / np.sqrt(sxx * syy)
+        bp = ms.means()[:, :p]
+        up_i = bi >= bi.mean(axis=1, keepdims=True)
+        low_p = bp < bp.mean(axis=1, keepdims=True)
+    quads = {"I": up_i & low_p, "II": up_i & ~low_p, "III": ~up_i & low_p, "IV": ~up_i & ~low_p}
+    return {q: m.sum(axis=0) / len(seeds) for q, m in quads.items()}
 
 
 @dataclass(frozen=True)
@@ -115,14 +149,7 @@ def ipa(data: SurveyData, *, importance: Literal["expectation", "regression"] = 
                           "dimension": [data.instrument.dimension_of(i) for i in data.instrument.items],
                           "importance": imp, "performance": perf, "quadrant": quad}).set_index("item")
     if n_resamples:
-        n = len(P)
-        counts = {q: np.zeros(len(cols)) for q in QUADRANTS}
-        for seed in _seeds(rng, n_resamples):
-            idx = np.random.default_rng(seed).integers(0, n, n)
-            bi, bp = _axes(P[idx], None if E is None else E[idx], None if y is None else y[idx], importance)
-            bq = _quadrant(bi, bp, float(bi.mean()), float(bp.mean()))
-            for q in QUADRANTS:
-                counts[q] += bq == q
-        for q in QUADRANTS:
-            table[f"p_{q}"] = counts[q] / n_resamples
+        shares = _quadrant_shares(P, E, y, importance, _seeds(rng, n_resamples))
+        for q, share in shares.items():
+            table[f"p_{q}"] = share
     return IPAResult(table, importance, ci, cp, n_resamples, data.n_respondents, data.n_dropped, data.warnings)

@@ -232,9 +232,11 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
     tq = t_ppf(1 - (1 - confidence_level) / 2, df_resid)
     sdx = X.std(ddof=1).to_numpy()
     sdy = float(np.std(y, ddof=1))
-    from statsmodels.stats.outliers_influence import variance_inflation_factor
-
-    vif = [np.nan] + [float(variance_inflation_factor(Xc, j)) for j in range(1, Xc.shape[1])]
+    # VIF_j = 1 / (1 - R_j^2) of x_j on the other predictors = the j-th diagonal element of the inverse
+    # correlation matrix of the predictors (Belsley, Kuh & Welsch 1980, p. 93): no auxiliary regressions
+    Xv = X.to_numpy(dtype=np.float64)
+    vif = [np.nan] + (np.diag(np.linalg.inv(np.atleast_2d(np.corrcoef(Xv, rowvar=False)))).tolist()
+                      if Xv.shape[1] > 1 else [1.0])
     t_classical = np.asarray(ols.tvalues)
     coefs = pd.DataFrame({
         "term": terms, "estimate": np.asarray(ols.params), "se": se, "statistic": tvals,
@@ -516,6 +518,68 @@ def _verdict(perf: RegressionResult, qual: RegressionResult, j: dict, cv: dict, 
     return " ".join(parts) + " Caveats: " + "; ".join(caveats) + "."
 
 
+def _cv_r2(Z: np.ndarray, models: list[np.ndarray], folds: Any, n_splits: int, bar: Any) -> list[np.ndarray]:
+    """Out-of-fold R^2 of least squares (with intercept) of the last column of Z on each model's columns,
+    for every test fold: what ``cross_val_score(LinearRegression(), X, y, cv=folds, scoring="r2")`` gives,
+    from sums of products.  The training fit solves the normal equations of the totals minus the test
+    fold; the test fold's residual sum of squares is a quadratic form in its own centred sums, so no
+    model object is fitted and no training copy made.  r2_score's convention for a constant test
+    outcome is kept (1 if predicted exactly, else 0)."""
+    n, q = Z.shape
+    y = q - 1
+    Zc = Z - Z.mean(axis=0)  # centring: the sums of products below lose no precision
+    T1, T2 = Zc.sum(axis=0), Zc.T @ Zc
+    out: list[list[float]] = [[] for _ in models]
+    with bar:
+        for i, test in enumerate(folds):
+            Zt = Zc[test]
+            m = len(test)
+            s1, S2 = Zt.sum(axis=0), Zt.T @ Zt
+            n_tr = n - m
+            mu_tr = (T1 - s1) / n_tr
+            C_tr = (T2 - S2) - np.outer(T1 - s1, T1 - s1) / n_tr
+            mu_t = s1 / m
+            C_t = S2 - np.outer(s1, s1) / m  # test fold, about its own means
+            for k, x in enumerate(models):
+                Sxx, sxy = C_tr[np.ix_(x, x)], C_tr[x, y]
+                try:
+                    beta = np.linalg.solve(Sxx, sxy)
+                except np.linalg.LinAlgError:
+                    beta = np.linalg.lstsq(Sxx, sxy, rcond=None)[0]
+                delta = (mu_t[y] - mu_tr[y]) - (mu_t[x] - mu_tr[x]) @ beta  # mean test residual
+                sse = C_t[y, y] - 2 * beta @ C_t[x, y] + beta @ C_t[np.ix_(x, x)] @ beta + m * delta**2
+                sst = C_t[y, y]
+                out[k].append(1 - sse / sst if sst > 0 else (1.0 if sse <= 0 else 0.0))
+            if (i + 1) % n_splits == 0:
+                bar.update(len(models))  # one repeat of k-fold of every model
+    return [np.array(v) for v in out]
+
+
+def _integer_sums(M: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Dimension means times the dimension's item count: the integer item sums when the answers are
+    integers (R^2 does not change when a predictor is rescaled), so their moments are summed exactly."""
+    S = M * sizes
+    R = np.rint(S)
+    return R if np.allclose(S, R, rtol=0, atol=1e-8) else M
+
+
+def _r2_difference_replicates(data: SurveyData, P: np.ndarray, G: np.ndarray, y: np.ndarray,
+                              seeds: list[np.random.SeedSequence], progress: bool) -> np.ndarray:
+    """R^2(SERVPERF) - R^2(SERVQUAL) in every bootstrap resample, from the resample's covariance
+    matrix of [P dimensions, gap dimensions, outcome] (:mod:`servmodels._resample_moments`): the R^2 of
+    least squares is s_xy' S_xx^-1 s_xy / s_yy, so no model is refitted and no row copied."""
+    from ._resample_moments import all_pairs, r2_from_cov, resample_moments, weighted_cov
+
+    inst = data.instrument
+    sizes = np.array([len(inst.dimensions[d]) for d in inst.dimension_names], dtype=float)
+    k = P.shape[1]
+    Z = np.column_stack([_integer_sums(P, sizes), _integer_sums(G, sizes), y])
+    ms = resample_moments(Z, seeds=seeds, pairs=all_pairs(Z.shape[1]), progress=progress,
+                          desc="compare: bootstrap")
+    C = weighted_cov(ms)
+    return r2_from_cov(C, np.arange(k), 2 * k) - r2_from_cov(C, np.arange(k, 2 * k), 2 * k)
+
+
 @survey_input
 def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats: int = 10, n_resamples: int = 1000,
                               rng: int | np.random.Generator | None = None, include_cfa: bool = True,
@@ -568,33 +632,27 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     e1, e2 = encompassing_test(G, P, y)
     enc = {"servqual_vs_encompassing": {"statistic": e1[0], "df": e1[1], "p_value": e1[2]},
            "servperf_vs_encompassing": {"statistic": e2[0], "df": e2[1], "p_value": e2[2]}}
-    from sklearn.linear_model import LinearRegression
-    from sklearn.model_selection import RepeatedKFold, cross_val_score
+    from sklearn.model_selection import RepeatedKFold
 
     seed = int(gen.integers(0, 2**31 - 1))
-    cv = {}
-    with progress_bar(2 * n_repeats, "compare: cross-validation", progress, unit="repeats") as bar:
-        for name, M in (("servperf", P), ("servqual", G)):
-            # the same folds as cross_val_score(cv=RepeatedKFold(...)), scored one repeat at a time
-            splits = list(RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed).split(M))
-            scores = []
-            for r in range(n_repeats):
-                scores.append(cross_val_score(LinearRegression(), M, y, cv=splits[r * n_splits:(r + 1) * n_splits],
-                                              scoring="r2"))
-                bar.update(1)
-            sc = np.concatenate(scores)
-            cv[name] = {"mean": float(sc.mean()), "sd": float(sc.std(ddof=1)), "n_folds": int(len(sc))}
+    # the folds of cross_val_score(LinearRegression(), M, y, cv=RepeatedKFold(...), scoring="r2"): they depend
+    # only on n and the seed, so both models share them; only the test indices are kept
+    folds = (test for _, test in RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed).split(P))
+    scores = _cv_r2(np.column_stack([P, G, y]), [np.arange(P.shape[1]), P.shape[1] + np.arange(G.shape[1])], folds,
+                    n_splits, progress_bar(2 * n_repeats, "compare: cross-validation", progress, unit="repeats"))
+    cv = {name: {"mean": float(sc.mean()), "sd": float(sc.std(ddof=1)), "n_folds": int(len(sc))}
+          for name, sc in zip(("servperf", "servqual"), scores)}
     n = len(y)
     diff = {"estimate": perf.fit["r2"] - qual.fit["r2"], "ci_low": np.nan, "ci_high": np.nan, "n_resamples": n_resamples}
     if n_resamples:
-        from .bootstrap import bootstrap
+        from .bootstrap import _intervals, _seeds
 
-        k = P.shape[1]
-        ci = bootstrap(lambda rows: _r2(rows[:, :k], rows[:, -1]) - _r2(rows[:, k:-1], rows[:, -1]),
-                       np.column_stack([P, G, y]), method="percentile", n_resamples=n_resamples,
-                       rng=np.random.SeedSequence(int(gen.integers(0, 2**63 - 1))), confidence_level=confidence_level,
-                       progress=progress)
-        diff["ci_low"], diff["ci_high"] = float(ci["ci_low"].iloc[0]), float(ci["ci_high"].iloc[0])
+        seeds = _seeds(np.random.SeedSequence(int(gen.integers(0, 2**63 - 1))), n_resamples)
+        reps = _r2_difference_replicates(data, P, G, y, seeds, progress)[:, None]
+        est = np.array([diff["estimate"]])  # percentile bounds use only the replicates
+        ci = _intervals(est, reps, np.full_like(reps, np.nan), np.full_like(est, np.nan), None, "percentile",
+                        confidence_level, "linear", null=None)
+        diff["ci_low"], diff["ci_high"] = float(ci["ci_low"][0]), float(ci["ci_high"][0])
     cfa_fit = None
     if include_cfa:
         import warnings

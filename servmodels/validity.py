@@ -217,6 +217,24 @@ def _cfa_quantities(values: np.ndarray, cols: list[str], groups: list[np.ndarray
     return _quantities_at(est, x, est.moments[0].cov, cols, groups), x
 
 
+def _cfa_quantities_cov(cov: np.ndarray, mean: np.ndarray, n: int, cols: list[str], groups: list[np.ndarray],
+                        names: list[str], x0: np.ndarray) -> dict[str, np.ndarray]:
+    """omega/CR/AVE of a bootstrap resample from its covariance matrix (divisor n): the ML fit of
+    complete data depends on the rows only through it; Newton steps from the full-sample optimum."""
+    from .sem.estimator import SampleData
+    from .sem.ml import ML
+    from .sem.moments import moments_from_cov
+    from .sem.options import SEMOptions
+
+    spec = _spec_cache(tuple(cols), tuple(tuple(int(i) for i in g) for g in groups), tuple(names))
+    order = [cols.index(v) for v in spec.ov]
+    est = ML(SEMOptions())
+    est.prepare(spec, SampleData(moments=[moments_from_cov(cov[np.ix_(order, order)], mean[order], n, "normal",
+                                                           unbiased=False, names=spec.ov)]))
+    x = _refit(est, x0)
+    return _quantities_at(est, x, est.moments[0].cov, cols, groups)
+
+
 @functools.lru_cache(maxsize=8)
 def _spec_cache(cols: tuple[str, ...], groups: tuple[tuple[int, ...], ...], names: tuple[str, ...]):
     from .sem.specification import build_spec
@@ -383,6 +401,66 @@ class ValidityResult(Result):
         return "\n".join(parts)
 
 
+def _moment_replicates(x: np.ndarray, groups: list[np.ndarray], n_resamples: int, gen: np.random.Generator,
+                       bootstrap_cfa: bool, x_hat: np.ndarray | None, cols: list[str], names: list[str],
+                       progress: bool) -> dict[str, np.ndarray]:
+    """Bootstrap replicates of alpha and HTMT (and with ``bootstrap_cfa`` omega, CR, AVE) of complete data
+    from each resample's weighted covariance matrix (:mod:`servmodels._resample_moments`): alpha and HTMT
+    are closed forms of it, and the ML CFA depends on the data only through it, so no resampled rows are
+    copied.  Resample r is child r of the generator's SeedSequence drawing ``integers(0, n, n)``, the
+    stream of :func:`servmodels.bootstrap.resample_counts`."""
+    from ._resample_moments import all_pairs, alpha_from_cov, htmt_batch, resample_moments, weighted_cov
+    from .bootstrap import _seeds
+
+    p = x.shape[1]
+    ms = resample_moments(x, pairs=all_pairs(p), seeds=_seeds(gen, n_resamples), progress=progress,
+                          desc="reliability bootstrap")
+    C = weighted_cov(ms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.sqrt(np.einsum("bii->bi", C))
+        R = C / (sd[:, :, None] * sd[:, None, :])
+        out = {"alpha": np.column_stack([alpha_from_cov(C[:, g][:, :, g]) for g in groups]),
+               "htmt": htmt_batch(R, groups)}
+    if bootstrap_cfa:
+        means = ms.means()
+        n = x.shape[0]
+        q = {k: np.full((len(C), len(groups)), np.nan) for k in ("omega", "composite_reliability", "ave")}
+        with warnings.catch_warnings(), progress_bar(len(C), "reliability bootstrap: CFA", progress,
+                                                     unit="resamples") as bar:
+            warnings.simplefilter("ignore")
+            for b in range(len(C)):
+                try:
+                    st = _cfa_quantities_cov(C[b], means[b], n, cols, groups, names, x_hat)
+                except (ServmodelsError, np.linalg.LinAlgError):
+                    st = {}
+                for k in q:
+                    if k in st:
+                        q[k][b] = st[k]
+                bar.update(1)
+        out.update(q)
+    return out
+
+
+def _fiml_replicates(x: np.ndarray, n_resamples: int, gen: np.random.Generator, keys: list[str],
+                     full: dict[str, np.ndarray], stats_of: Any, x_hat: np.ndarray | None,
+                     progress: bool) -> dict[str, np.ndarray]:
+    """With missing answers (FIML) every resample is refitted from its rows (EM and FIML need them)."""
+    n = x.shape[0]
+    draws: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    with warnings.catch_warnings(), progress_bar(n_resamples, "reliability bootstrap", progress, unit="resamples") as bar:
+        warnings.simplefilter("ignore")
+        for idx_batch in _resample_batches(n, n_resamples, gen):
+            for idx in idx_batch:
+                try:
+                    st, _ = stats_of(x[idx], x_hat, "omega" in keys)
+                except (ServmodelsError, np.linalg.LinAlgError):
+                    st = {k: np.full_like(full[k], np.nan) for k in keys}
+                for k in keys:
+                    draws[k].append(st[k])
+                bar.update(1)  # a resample is a refit (milliseconds), so one step each costs nothing
+    return {k: np.array(v) for k, v in draws.items()}
+
+
 @survey_input
 def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 1000, rng: int | np.random.Generator | None = None,
              confidence_level: float = 0.95, bootstrap_cfa: bool = True, options: Any = None,
@@ -403,7 +481,9 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
     confidence_level : float
         Level of the bootstrap intervals.
     bootstrap_cfa : bool
-        Also bootstrap omega, CR and AVE (one CFA refit per resample, warm-started).
+        Also bootstrap omega, CR and AVE (one CFA refit per resample on its covariance
+        matrix, warm-started).  alpha and HTMT of a resample are closed forms of its
+        weighted covariance matrix and are never refitted.
     options : SEMOptions, optional
         Options of the CFA behind omega, CR and AVE (the same object ``cfa`` takes).
         ``missing="listwise"`` (default) uses complete respondents for every statistic
@@ -413,8 +493,9 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
         give the same estimates, hence the same omega/CR/AVE.  WLSMV is not
         implemented here (see :func:`servmodels.ordinal_reliability`).
     progress : bool
-        Show a progress bar of the bootstrap on stderr (one step per resample, each a
-        refit); the results are the same without it.
+        Show a progress bar of the bootstrap on stderr (advanced per batch of resamples;
+        with ``bootstrap_cfa`` a second bar, one step per CFA refit); the results are the
+        same without it.
 
     Returns
     -------
@@ -499,20 +580,12 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
     if n_resamples:
         gen = as_generator(rng)
         keys = ["alpha", "htmt"] + (["omega", "composite_reliability", "ave"] if bootstrap_cfa else [])
-        draws: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-        with warnings.catch_warnings(), progress_bar(n_resamples, "reliability bootstrap", progress, unit="resamples") as bar:
-            warnings.simplefilter("ignore")
-            for idx_batch in _resample_batches(n, n_resamples, gen):
-                for idx in idx_batch:
-                    try:
-                        st, _ = stats_of(x[idx], x_hat, bootstrap_cfa)
-                    except (ServmodelsError, np.linalg.LinAlgError):
-                        st = {k: np.full_like(full[k], np.nan) for k in keys}
-                    for k in keys:
-                        draws[k].append(st[k])
-                    bar.update(1)  # a resample is a refit (milliseconds), so one step each costs nothing
+        if fiml:
+            draws = _fiml_replicates(x, n_resamples, gen, keys, full, stats_of, x_hat, progress)
+        else:
+            draws = _moment_replicates(x, groups, n_resamples, gen, bootstrap_cfa, x_hat, cols, names, progress)
         for k in keys:
-            lo, hi = _percentile_ci(np.array(draws[k]), confidence_level)
+            lo, hi = _percentile_ci(draws[k], confidence_level)
             if k == "htmt":
                 lo_ht = pd.DataFrame(lo, index=names, columns=names)
                 hi_ht = pd.DataFrame(hi, index=names, columns=names)
@@ -535,20 +608,29 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
 
 
 def _difference_table(data: SurveyData, names: list[str], groups: list[np.ndarray]) -> pd.DataFrame:
+    """Per dimension and overall: alpha of P, of E and of the gap items, the correlation and SDs of the
+    P and E sums and Johns' reliability of P - E.  Every quantity is a block of one covariance matrix
+    of [P, E] (var(1'x) = 1'C1; the gap items' covariance is C_PP + C_EE - C_PE - C_EP), so the data
+    are read once."""
+    from .reliability import _alpha_from_cov
+
     P = data.responses["P"].astype(float)
     E = data.responses["E"].astype(float)
-    G = P - E
+    k = P.shape[1]
+    C = np.cov(np.hstack([P, E]), rowvar=False)
+    Cpp, Cee, Cpe = C[:k, :k], C[k:, k:], C[:k, k:]
+    Cgg = Cpp + Cee - Cpe - Cpe.T
     rows = {}
-    for name, g in [*zip(names, groups), ("overall", np.arange(P.shape[1]))]:
-        sp, se_ = P[:, g].sum(axis=1), E[:, g].sum(axis=1)
-        a_p = _alpha_result(P[:, g], 0.95).alpha
-        a_e = _alpha_result(E[:, g], 0.95).alpha
-        r_pe = float(np.corrcoef(sp, se_)[0, 1])
+    for name, g in [*zip(names, groups), ("overall", np.arange(k))]:
+        ix = np.ix_(g, g)
+        a_p, a_e = _alpha_from_cov(Cpp[ix])[0], _alpha_from_cov(Cee[ix])[0]
+        var_p, var_e, cov_pe = float(Cpp[ix].sum()), float(Cee[ix].sum()), float(Cpe[ix].sum())
+        sd_p, sd_e = float(np.sqrt(var_p)), float(np.sqrt(var_e))
+        r_pe = cov_pe / (sd_p * sd_e)
         rows[name] = {
-            "alpha_P": a_p, "alpha_E": a_e, "r_PE": r_pe,
-            "sd_P": float(sp.std(ddof=1)), "sd_E": float(se_.std(ddof=1)),
-            "reliability_gap": difference_score_reliability(a_p, a_e, float(sp.std(ddof=1)), float(se_.std(ddof=1)), r_pe),
-            "alpha_gap_items": _alpha_result(G[:, g], 0.95).alpha,
+            "alpha_P": a_p, "alpha_E": a_e, "r_PE": r_pe, "sd_P": sd_p, "sd_E": sd_e,
+            "reliability_gap": difference_score_reliability(a_p, a_e, sd_p, sd_e, r_pe),
+            "alpha_gap_items": _alpha_from_cov(Cgg[ix])[0],
         }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "dimension"
@@ -606,6 +688,24 @@ def _ml_efa(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
                             options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
     L = loads(res.x)
     return L, res.x
+
+
+def _random_correlation(gen: np.random.Generator, n: int, p: int) -> np.ndarray:
+    """Correlation matrix of n independent N(0, I_p) rows, drawn without drawing the rows.
+
+    Their centred cross-product matrix is Wishart_p(n - 1, I) (Anderson 2003, sec. 3.3), which
+    the Bartlett decomposition draws as T T' with T lower triangular, T_jj^2 ~ chi2(n - 1 - j)
+    (j = 0, ..., p - 1) and T_jk ~ N(0, 1) below the diagonal (Bartlett 1933; Anderson 2003, sec. 7.2): the same
+    distribution in O(p^3) operations instead of O(n p^2), whatever n.
+    """
+    if n - p < 1:  # pragma: no cover - fewer respondents than items is refused before (singular R)
+        return np.corrcoef(gen.standard_normal((n, p)), rowvar=False)
+    T = np.zeros((p, p))
+    T[np.diag_indices(p)] = np.sqrt(gen.chisquare(n - 1 - np.arange(p)))
+    T[np.tril_indices(p, -1)] = gen.standard_normal(p * (p - 1) // 2)
+    S = T @ T.T
+    d = np.sqrt(np.diag(S))
+    return S / np.outer(d, d)
 
 
 def _tucker(a: np.ndarray, b: np.ndarray) -> float:
@@ -676,7 +776,9 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
 
     ``n_factors=None`` uses the number suggested by parallel analysis (factor
     eigenvalues above the 95th percentile of those of ``n_iter`` random normal data
-    sets of the same size; Horn 1965).  Loadings match psych ``fa(fm=, rotate=)`` up to
+    sets of the same size; Horn 1965).  The correlation matrix of each random data set
+    is drawn directly from its Wishart distribution (Bartlett decomposition), so the
+    cost does not grow with the number of respondents.  Loadings match psych ``fa(fm=, rotate=)`` up to
     column order and sign.  ``progress=True`` shows a progress bar of the parallel analysis
     on stderr (one step per random data set); the results are the same without it.
 
@@ -714,9 +816,13 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
     fa_vals = fa_eigen(R)
     gen = as_generator(rng)
     rand_pc, rand_fa = [], []
-    with progress_bar(n_iter, "parallel analysis", progress, unit="data sets") as bar:
+    from threadpoolctl import threadpool_limits
+
+    # p x p problems: BLAS threads only add wake-up latency (L-BFGS-B runs 2-4x slower with two)
+    with progress_bar(n_iter, "parallel analysis", progress, unit="data sets") as bar, \
+            threadpool_limits(limits=1, user_api="blas"):
         for _ in range(n_iter):
-            Rz = np.corrcoef(gen.standard_normal((n, p)), rowvar=False)
+            Rz = _random_correlation(gen, n, p)
             rand_pc.append(np.sort(np.linalg.eigvalsh(Rz))[::-1])
             rand_fa.append(fa_eigen(Rz))
             bar.update(1)
