@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 # pdflatex and the packages the LaTeX report uses (booktabs, longtable, caption, float, geometry, lmodern)
-TEXLIVE := command -v pdflatex >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq texlive-latex-recommended lmodern)
+TEXLIVE := command -v pdflatex >/dev/null && command -v pdftoppm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq texlive-latex-recommended lmodern poppler-utils)
 
 .PHONY: demo test test-slow test-browser test-latex screenshots browser-deps test-all bench docs clean venv
 
@@ -40,13 +40,18 @@ test-latex: $(STAMP)
 	@$(TEXLIVE)
 	$(BIN)/python -m pytest -q -m latex
 
-## screenshots: docs/img/report_en.png and report_id.png from the bundled example report
+## screenshots: docs/img/report_{en,id,md,docx,tex}.png, the bundled example's report in every format
 screenshots: browser-deps
+	@$(TEXLIVE)
 	$(BIN)/python docs/screenshots.py
 
 browser-deps: $(STAMP)
 	@command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
 		|| { echo "the browser tests need chromium: 'sudo apt-get install chromium', or set CHROMIUM=/path/to/chrome"; exit 1; }
+	@# the Word report's picture: LibreOffice lays it out (with Caladea/Carlito, metric twins of Cambria/Calibri), poppler rasterises it
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui poppler-utils fonts-crosextra-caladea fonts-crosextra-carlito; } \
+		|| { echo "the Word screenshot needs 'sudo apt-get install libreoffice-writer-nogui poppler-utils fonts-crosextra-caladea fonts-crosextra-carlito'"; exit 1; }
 	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
 
 test-all: $(STAMP)

@@ -167,12 +167,13 @@ def test_docx_tables_hold_the_prepared_cells(written, documents, analyses, name,
     doc = documents[(name, lang)]
     d = _docx(written, name, lang)
     prepared = doc.all_tables()
-    assert len(d.tables) == len(prepared) > 0
+    # the first table is the provenance ("About this report"), then the analysis's tables
+    assert len(d.tables) == 1 + len(prepared) > 1
     frames = _analysis_frames(analyses[name][0])
     seen: dict[tuple[str, str], int] = defaultdict(int)
     step_of = {t.key: t.step for t in analyses[name][0].tables()}
     checked = 0
-    for table, t in zip(d.tables, prepared):
+    for table, t in zip(d.tables[1:], prepared):
         cells = [[c.text for c in row.cells] for row in table.rows]
         assert cells[0] == list(t.headers)
         assert cells[1:] == [list(r) for r in t.rows]
@@ -206,7 +207,7 @@ def _borders(cell) -> dict[str, str]:
 @pytest.mark.parametrize("name,lang", [("example", "en"), ("warned", "id")])
 def test_docx_header_rows_repeat_and_only_horizontal_rules(written, name, lang):
     d = _docx(written, name, lang)
-    for table in d.tables:
+    for table in d.tables[1:]:  # the first is the borderless provenance table
         tblpr = table._tbl.tblPr
         tb = tblpr.find(qn("w:tblBorders"))
         assert tb is not None and {c.get(W) for c in tb} == {"nil"}
@@ -228,7 +229,8 @@ def test_docx_header_rows_repeat_and_only_horizontal_rules(written, name, lang):
 def test_docx_captions_notes_warnings_in_order(written, documents, name, lang):
     doc = documents[(name, lang)]
     body = _body(_docx(written, name, lang))
-    tables = [k for k, (kind, _) in enumerate(body) if kind == "t"]
+    tables = [k for k, (kind, _) in enumerate(body) if kind == "t"][1:]  # [0]: the provenance table
+    assert len(tables) == len(doc.all_tables())
     for n, (k, t) in enumerate(zip(tables, doc.all_tables()), 1):
         kind, caption = body[k - 1]
         assert kind == "p" and caption.text == f"{label('table', lang)} {n}. {t.title}"
@@ -261,14 +263,19 @@ def test_docx_captions_notes_warnings_in_order(written, documents, name, lang):
 def test_docx_provenance_warnings_skipped(written, documents, analyses, name, lang):
     a, path = analyses[name]
     doc = documents[(name, lang)]
-    text = [p.text for p in _docx(written, name, lang).paragraphs]
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert any(t.endswith("\t" + sha) for t in text)
-    assert f"{label('input_file', lang)}\t{path.name}" in text
-    for key, value in doc.provenance:
-        assert f"{key}\t{value}" in text
-    # before the first section: title, subtitle, provenance heading, then the provenance rows
+    d = _docx(written, name, lang)
+    text = [p.text for p in d.paragraphs]
+    # before the first section: title, subtitle, provenance heading, then the provenance table
     assert text[:3] == [doc.title, doc.subtitle, label("provenance", lang)]
+    blocks = _body(d)
+    assert [kind for kind, _ in blocks[:4]] == ["p", "p", "p", "t"]
+    rows = [tuple(c.text for c in row.cells) for row in blocks[3][1].rows]
+    assert rows == list(doc.provenance)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (label("input_sha256", lang), sha) in rows
+    assert (label("input_file", lang), path.name) in rows
+    tblpr = blocks[3][1]._tbl.tblPr
+    assert {c.get(W) for c in tblpr.find(qn("w:tblBorders"))} == {"nil"}
     for step in a.steps.values():
         for w in step.warnings:
             assert w in text
@@ -476,8 +483,7 @@ def test_pdflatex_compiles_cleanly(written, documents, name, lang):
 def test_pdflatex_prints_the_nasty_names(written, analyses, lang):
     """The PDF's text holds the user's names as typed: the escaping maps to the right glyphs."""
     tool = shutil.which("mutool") or shutil.which("pdftotext")
-    if tool is None:
-        pytest.skip("needs mutool or pdftotext to read the PDF's text")
+    assert tool, "needs pdftotext (apt-get install poppler-utils; make test-latex does it when root)"
     folder = written["nasty"]
     _compile(folder, _stem(lang))
     pdf = folder / f"{_stem(lang)}.pdf"
@@ -493,3 +499,23 @@ def test_pdflatex_prints_the_nasty_names(written, analyses, lang):
     assert len(names) == 5 and (lang == "en") is (LONG_NAME not in names)
     assert NASTY_FILE in flat
     assert "Title $ & _ α ≤ 1" in flat
+
+
+@pytest.mark.latex
+def test_screenshot_of_latex_is_two_a4_pages(written, tmp_path):
+    """docs/img/report_tex.png is made by this function (docs/screenshots.py): pdflatex, then poppler's pdftoppm."""
+    import importlib.util
+
+    from PIL import Image
+
+    spec = importlib.util.spec_from_file_location("screenshots", Path(__file__).parents[1] / "docs" / "screenshots.py")
+    shots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shots)
+    png = shots.shoot(written["example"], tmp_path, ("tex",))["report_tex"]
+    img = Image.open(png).convert("L")
+    # two A4 pages at 100 dpi (595.28 x 841.89 pt -> 826.8 x 1169.3 px, rounded by pdftoppm) side by side with
+    # 16 px margins (US Letter would be 850 x 1100 px)
+    assert abs(img.size[0] - (2 * 826.8 + 3 * 16)) <= 2 and abs(img.size[1] - (1169.3 + 2 * 16)) <= 1, img.size
+    hist = img.histogram()
+    ink = 1 - sum(hist[250:]) / (img.width * img.height)
+    assert 0.05 < ink < 0.5 and sum(hist[:100]) > 1000  # printed pages: text on white, not blank

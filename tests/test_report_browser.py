@@ -229,3 +229,75 @@ def test_dimension_table_on_screen_equals_score_json(browser, reports, lang):
     assert rows[0][:4] == HEADERS[lang]
     assert [r[:4] for r in rows[1:]] == expected
     assert any("\u2212" in r[3] for r in expected)  # the gaps are negative: the minus sign is tested
+
+
+# ----------------------------------------------------------------------------- screenshots of every format
+# docs/reports.md shows each format with a picture made here by docs/screenshots.py's functions (`make
+# screenshots` writes them into docs/img): the HTML pages and the Markdown rendered by markdown-it in Chromium;
+# the Word file through LibreOffice and poppler (installed by `make test-browser`); the LaTeX file through
+# pdflatex and poppler (tests marked latex, in tests/test_render_docx_latex.py).
+
+
+def _screenshots_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("screenshots", Path(__file__).parents[1] / "docs" / "screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _ink(png: Path) -> tuple[tuple[int, int], float, float]:
+    """(size, share of non-white pixels, share of dark pixels) of a screenshot."""
+    from PIL import Image
+
+    img = Image.open(png).convert("L")
+    hist = img.histogram()
+    total = img.width * img.height
+    return img.size, 1 - sum(hist[250:]) / total, sum(hist[:100]) / total
+
+
+# A4 at the screenshots' 100 dpi: 595.28 x 841.89 pt -> 826.8 x 1169.3 px, which pdftoppm rounds either way
+# by the PDF's own rounding of the page size (US Letter would be 850 x 1100)
+A4_PX = (826.8, 1169.3)
+
+
+def _two_pages(size: tuple[int, int]) -> bool:
+    """Two A4 pages side by side with 16 px margins, to the pixel."""
+    return abs(size[0] - (2 * A4_PX[0] + 3 * 16)) <= 2 and abs(size[1] - (A4_PX[1] + 2 * 16)) <= 1
+
+
+@pytest.fixture(scope="module")
+def all_formats(tmp_path_factory):
+    data = sm.read_survey(sm.example_path(), outcome="satisfaction", groups=["gender"])
+    analysis = sm.analyze(data, n_resamples=100, seed=3)
+    out = tmp_path_factory.mktemp("formats")
+    write_report(analysis, out, ["html", "md", "docx"], ["en", "id"])
+    return out
+
+
+def test_screenshots_of_html_and_markdown(browser, all_formats, tmp_path):
+    shots = _screenshots_module().shoot(all_formats, tmp_path, ("html", "md"), height=1500, browser=browser)
+    assert sorted(shots) == ["report_en", "report_id", "report_md"]
+    for name, png in shots.items():
+        size, ink, dark = _ink(png)
+        assert size == (1280, 1500), (name, size)
+        assert 0.02 < ink < 0.6 and dark > 0.005, (name, ink, dark)  # text on a white page, not blank, not black
+    # the Markdown rendering is a page of its own beside report.md, its tables rendered as tables
+    import re
+
+    html = (all_formats / "report_md_preview.html").read_text(encoding="utf-8")
+    md = (all_formats / "report.md").read_text(encoding="utf-8")
+    rules = re.findall(r"^\|(?:\s*:?-+:?\s*\|)+\s*$", md, re.M)  # a pipe table's header rule, one per table
+    assert len(rules) >= 10 and html.count("<table>") == len(rules)
+    assert html.count("<img ") == md.count("![")
+
+
+def test_screenshot_of_word_is_two_a4_pages(all_formats, tmp_path):
+    if shutil.which("soffice") is None:
+        pytest.fail("LibreOffice is not installed: apt-get install libreoffice-writer-nogui poppler-utils "
+                    "(`make test-browser` does it)")
+    shots = _screenshots_module().shoot(all_formats, tmp_path, ("docx",))
+    size, ink, dark = _ink(shots["report_docx"])
+    assert _two_pages(size), size  # LibreOffice laid the Word file out on A4
+    assert 0.05 < ink < 0.5 and dark > 0.005, (ink, dark)

@@ -14,6 +14,7 @@ figures finds them.
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,12 +31,18 @@ MARGIN_CM = 2.5
 _TEXT_WIDTH_IN = (PAGE_WIDTH_CM - 2 * MARGIN_CM) / 2.54
 #: the tallest a figure may be: the text height less room for its caption
 _TEXT_HEIGHT_IN = (PAGE_HEIGHT_CM - 2 * MARGIN_CM) / 2.54 - 0.8
+#: a SHA-256 digest
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 #: Word's language tags
 _LANG_TAGS = {"en": "en-US", "id": "id-ID"}
 #: rules in eighths of a point: 1.5 pt above and below a table, 0.75 pt under its header (APA)
 _HEAVY, _LIGHT = 12, 6
-#: table font sizes (points) tried largest first; the estimate of a table's width uses 0.5 em per character
+#: table font sizes (points) tried largest first
 _TABLE_SIZES = (10.0, 9.0, 8.0)
+#: the estimate of a table's width: em per character.  Cambria's and Calibri's digits are 0.5 em and their
+#: average letter a little less; 0.55 leaves room for capitals, the minus sign and a substitute font
+#: (LibreOffice without Caladea/Carlito draws the text in DejaVu, whose digits are 0.64 em)
+_EM_PER_CHAR = 0.55
 
 
 def _lang(d: Any, tag: str) -> None:
@@ -137,9 +144,16 @@ def _repeat_header(row: Any) -> None:
 
 
 def _natural_in(t: PreparedTable, size: float) -> list[float]:
-    """Estimated width of each column in inches at ``size`` points: 0.5 em a character plus the cell margins."""
+    """Estimated width of each column in inches at ``size`` points, plus the cell margins."""
     chars = [max([len(h)] + [len(r[j]) for r in t.rows]) for j, h in enumerate(t.headers)]
-    return [c * 0.5 * size / 72 + 0.16 for c in chars]  # 0.16 in: Word's default 0.19 cm cell margins, both sides
+    return [c * _EM_PER_CHAR * size / 72 + 0.16 for c in chars]
+
+
+def _min_in(t: PreparedTable, size: float) -> list[float]:
+    """The narrowest each column may be: its longest word (header or cell), so that words wrap whole."""
+    words = [max(len(w) for cell in [h, *(r[j] for r in t.rows)] for w in (cell.split() or [""]))
+             for j, h in enumerate(t.headers)]
+    return [c * _EM_PER_CHAR * size / 72 + 0.16 for c in words]  # 0.16 in: Word's default 0.19 cm cell margins, both sides
 
 
 def _font_size(t: PreparedTable) -> float:
@@ -156,11 +170,12 @@ def _column_widths(t: PreparedTable, size: float) -> list[float]:
     total = sum(widths)
     if total <= _TEXT_WIDTH_IN:
         return widths
-    fixed = sum(w for w, a in zip(widths, t.align) if a == "r")
-    text = total - fixed
-    if text > 0 and fixed < 0.8 * _TEXT_WIDTH_IN:
-        scale = (_TEXT_WIDTH_IN - fixed) / text
-        return [w * scale if a == "l" else w for w, a in zip(widths, t.align)]
+    # text columns give way first, down to their longest word; numbers are never wrapped if it can be helped
+    floor = [m if a == "l" else w for w, m, a in zip(widths, _min_in(t, size), t.align)]
+    if sum(floor) <= _TEXT_WIDTH_IN:
+        slack = [w - f for w, f in zip(widths, floor)]
+        scale = (_TEXT_WIDTH_IN - sum(floor)) / sum(slack)
+        return [f + s * scale for f, s in zip(floor, slack)]
     return [w * _TEXT_WIDTH_IN / total for w in widths]
 
 
@@ -292,15 +307,25 @@ def to_docx(doc: Document) -> bytes:
     if doc.subtitle:
         d.add_paragraph(doc.subtitle, style="Subtitle")
     d.add_heading(label("provenance", lang), level=1)
-    # a two-column list (label, tab, value) rather than a table: the report's tables are the analysis's
-    for key, value in doc.provenance:
-        p = d.add_paragraph()
-        fmt = p.paragraph_format
-        fmt.left_indent, fmt.first_line_indent = Cm(5.5), Cm(-5.5)
-        fmt.tab_stops.add_tab_stop(Cm(5.5))
-        fmt.space_after = Pt(2)
-        p.add_run(key).bold = True
-        p.add_run("\t" + value)
+    # a borderless two-column table without a caption (so it is not numbered among the analysis's tables):
+    # a long label wraps in its 5 cm column instead of pushing its value to the next tab stop
+    about = d.add_table(rows=len(doc.provenance), cols=2)
+    _no_table_borders(about)
+    about.autofit = False
+    widths = (Cm(5.0), Inches(_TEXT_WIDTH_IN) - Cm(5.0))
+    for row, (key, value) in zip(about.rows, doc.provenance):
+        for cell, text, width in zip(row.cells, (key, value), widths):
+            cell.width = width
+            p = cell.paragraphs[0]
+            p.paragraph_format.space_after = p.paragraph_format.space_before = Pt(1)
+            run = p.add_run(text)
+            if text is key:
+                run.bold = True
+            elif _HEX64.fullmatch(value):
+                # a SHA-256 cannot wrap: 7.5 pt monospace fits its 64 characters in the value column
+                run.font.name, run.font.size = "Consolas", Pt(7.5)
+    for column, width in zip(about.columns, widths):
+        column.width = width
 
     number = 0
     for s in doc.sections:
