@@ -269,8 +269,8 @@ def to_docx(doc: Document) -> bytes:
     Returns
     -------
     bytes
-        The ``.docx`` file: A4, 2.5 cm margins, one Word table per report table,
-        figures at most the text width wide.
+        The ``.docx`` file: A4, 2.5 cm margins, the provenance as a borderless first table,
+        then one Word table per report table, figures at most the text width wide.
 
     Examples
     --------
@@ -278,7 +278,7 @@ def to_docx(doc: Document) -> bytes:
     >>> from servmodels.render import build_document
     >>> a = sm.analyze(sm.read_survey(sm.load_example()), analyses=["scores"])
     >>> word = docx.Document(io.BytesIO(to_docx(build_document(a, "id", figures=False))))
-    >>> round(word.sections[0].page_height.cm, 1), word.tables[1].rows[1].cells[3].text
+    >>> round(word.sections[0].page_height.cm, 1), word.tables[2].rows[1].cells[3].text  # dimensions' gaps
     (29.7, '−0,31')
     """
     import docx
