@@ -169,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instrument model: correlated dimensions, one factor, or second-order [correlated]")
     p.add_argument("--model", help="lavaan model syntax (any numeric columns; no Likert checks)")
     p.add_argument("--model-file", help="file with lavaan model syntax")
-    p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict")
+    p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict (ordinal items, --estimator WLSMV: configural, "
+                        "metric = thresholds + loadings, scalar)")
     _add_sem_options(p)
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="level of the parameter intervals [0.95]")
     _add_output_options(p)

@@ -35,6 +35,14 @@ INVARIANCE_LEVELS = {
     "scalar": ("loadings", "intercepts"),
     "strict": ("loadings", "intercepts", "residuals"),
 }
+#: ordinal items (estimator="WLSMV", delta parameterization), as lavaan's group.equal: metric invariance
+#: needs equal thresholds too (Muthen & Asparouhov 2002), and there is no strict step (the residual
+#: variances are not parameters)
+ORDINAL_INVARIANCE_LEVELS = {
+    "configural": (),
+    "metric": ("thresholds", "loadings"),
+    "scalar": ("thresholds", "loadings", "intercepts"),
+}
 
 _BASE_COLS = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
 _ROBUST_COLS = ("chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "cfi_scaled", "tli_scaled",
@@ -113,8 +121,9 @@ def _row(name: str, res: CFAResult) -> dict[str, Any]:
     return row
 
 
-def _compare(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _compare(rows: list[dict[str, Any]], fits: Sequence[CFAResult] = ()) -> pd.DataFrame:
     out = pd.DataFrame(rows)
+    ordinal = [f.extra.get("ordinal") for f in fits]
     robust = "scaling_factor" in out
     for col in ("chisq_diff", "df_diff", "p_diff", "delta_cfi", "delta_rmsea"):
         out[col] = np.nan
@@ -125,6 +134,17 @@ def _compare(rows: list[dict[str, Any]]) -> pd.DataFrame:
     for k in range(1, len(out)):
         prev, cur = out.loc[k - 1], out.loc[k]
         ddf = cur["df"] - prev["df"]
+        if ordinal and ordinal[k] is not None and ordinal[k - 1] is not None:
+            from .wlsmv import satorra2000_difference
+
+            d = satorra2000_difference(ordinal[k], ordinal[k - 1])
+            out.loc[k, ["chisq_diff", "df_diff", "p_diff"]] = [d["chisq_diff"], ddf, d["p_value"]]
+            out.loc[k, "diff_method"] = ("Satorra (2000) scaled-and-shifted difference" if ddf > 0 else
+                                         "same degrees of freedom: no test (lavaan's ordinal intercepts are fixed at 0)")
+            for col in ("cfi", "rmsea", "cfi_scaled", "rmsea_scaled"):
+                if col in out:
+                    out.loc[k, f"delta_{col}"] = cur[col] - prev[col]
+            continue
         if robust:
             dchi, _ = scaled_difference(cur["chisq"], cur["df"], cur["scaling_factor"],
                                         prev["chisq"], prev["df"], prev["scaling_factor"])
@@ -150,7 +170,7 @@ def measurement_invariance(
     group: str,
     options: SEMOptions | dict[str, Any] | None = None,
     scores: str | None = None,
-    levels: Sequence[str] = ("configural", "metric", "scalar", "strict"),
+    levels: Sequence[str] | None = None,
     estimator: str | None = None,
     missing: str | None = None,
     likelihood: str | None = None,
@@ -166,6 +186,12 @@ def measurement_invariance(
     ``"loadings"``, ``c("loadings","intercepts")`` and
     ``c("loadings","intercepts","residuals")`` and the same ``estimator``/``missing``
     in every step, compared with ``lavTestLRT`` and by changes in CFI and RMSEA.
+    With ``estimator="WLSMV"`` (ordinal items) the steps are lavaan's ``c()``,
+    ``c("thresholds","loadings")`` and ``c("thresholds","loadings","intercepts")``
+    (configural, metric, scalar; no strict step), compared by the Satorra (2000)
+    scaled-and-shifted difference test (:func:`~servmodels.sem.wlsmv.satorra2000_difference`).
+    For ordinal items lavaan fixes the latent-response intercepts at 0, so its scalar
+    model is the metric one (same fit, 0 degrees of freedom between them).
 
     Parameters
     ----------
@@ -187,11 +213,16 @@ def measurement_invariance(
     ['configural', 'metric']
     """
     opts = resolve_options(options, estimator=estimator, missing=missing, likelihood=likelihood, std_lv=std_lv)
+    steps = ORDINAL_INVARIANCE_LEVELS if opts.estimator == "WLSMV" else INVARIANCE_LEVELS
+    if levels is None:
+        levels = tuple(steps)
     if isinstance(levels, str):
         levels = (levels,)
-    bad = [lv for lv in levels if lv not in INVARIANCE_LEVELS]
+    bad = [lv for lv in levels if lv not in steps]
     if bad or not levels:
-        raise ParameterError(f"levels: unknown {bad}; choose from {', '.join(INVARIANCE_LEVELS)}")
+        extra = (" (ordinal items have no strict step: in the delta parameterization their residual variances are "
+                 "not parameters)" if "strict" in bad and opts.estimator == "WLSMV" else "")
+        raise ParameterError(f"levels: unknown {bad}; choose from {', '.join(steps)}{extra}")
     import os
 
     if isinstance(data, (str, os.PathLike)) or (isinstance(data, pd.DataFrame) and instrument is not None):
@@ -202,9 +233,10 @@ def measurement_invariance(
                          groups=[group], nan_policy="fiml")
     fits = {}
     for lv in levels:
-        fits[lv] = cfa(data, model, options=opts, scores=scores, group=group, group_equal=INVARIANCE_LEVELS[lv],
+        fits[lv] = cfa(data, model, options=opts, scores=scores, group=group, group_equal=steps[lv],
                        meanstructure=True, nan_policy=nan_policy)
-    return InvarianceResult(table=_compare([_row(k, v) for k, v in fits.items()]), fits=fits, options=opts)
+    table = _compare([_row(k, v) for k, v in fits.items()], list(fits.values()))
+    return InvarianceResult(table=table, fits=fits, options=opts)
 
 
 def ep_structure_test(data: SurveyData, *, options: SEMOptions | dict[str, Any] | None = None,
@@ -242,4 +274,5 @@ def ep_structure_test(data: SurveyData, *, options: SEMOptions | dict[str, Any] 
         return replace(res, n_dropped=res.n_dropped + data.n_dropped, dropped_rows=dropped)
 
     fits = {"free_loadings": fit("\n".join(free_lines + cu)), "equal_loadings": fit("\n".join(equal_lines + cu))}
-    return InvarianceResult(table=_compare([_row(k, v) for k, v in fits.items()]), fits=fits, options=opts)
+    table = _compare([_row(k, v) for k, v in fits.items()], list(fits.values()))
+    return InvarianceResult(table=table, fits=fits, options=opts)

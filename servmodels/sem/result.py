@@ -208,8 +208,8 @@ def build_result(fit: Fit, *, model: str, options: SEMOptions, n_dropped: int = 
     zq = norm_ppf(0.5 + options.confidence_level / 2)
     recs = []
     for r in spec.rows:
-        if options.estimator == "WLSMV" and r.mat in ("N", "A"):
-            continue
+        if options.estimator == "WLSMV" and r.mat in ("N", "A") and r.free == 0:
+            continue  # ordinal items: intercepts 0, and factor means 0 unless free in groups 2.. (equal thresholds)
         est = r.value if r.free == 0 else float(fit.x[r.free - 1])
         se = 0.0 if r.free == 0 else float(se_free[r.free - 1])
         recs.append({

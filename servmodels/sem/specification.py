@@ -20,7 +20,7 @@ from .._exceptions import ModelSpecificationError
 from .syntax import Statement, parse_model
 
 GROUP_EQUAL_TYPES = (
-    "loadings", "intercepts", "residuals", "residual.covariances",
+    "thresholds", "loadings", "intercepts", "residuals", "residual.covariances",
     "lv.variances", "lv.covariances", "means", "regressions",
 )
 
@@ -53,6 +53,8 @@ class ModelSpec:
     n_free: int
     endogenous: list[str] = field(default_factory=list)
     group_labels: list[str] = field(default_factory=list)
+    #: lavaan's group.equal; "thresholds" is read by the ordinal estimator
+    group_equal: tuple[str, ...] = ()
 
     @property
     def p(self) -> int:
@@ -304,7 +306,7 @@ def build_spec(
         if r.label is not None:
             label_index[r.label] = n_free
     return ModelSpec(ov=ov, lv=lv, rows=rows, n_groups=n_groups, meanstructure=meanstructure,
-                     n_free=n_free, endogenous=endogenous, group_labels=groups)
+                     n_free=n_free, endogenous=endogenous, group_labels=groups, group_equal=tuple(group_equal))
 
 
 class Matrices:
