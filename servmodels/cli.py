@@ -325,8 +325,8 @@ def _add_plan_parser(sub: Any) -> None:
     q.add_argument("--n", required=True, metavar="N,N,...", help="sample sizes, e.g. 100,200,300")
     q.add_argument("--replications", type=_int_arg("--replications", 1, 10**7), default=200, help="per sample size [200]")
     q.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="the same seed gives the same output [0]")
-    q.add_argument("--workers", type=_int_arg("--workers", 0, 1024), default=1,
-                   help="worker processes; 0 = one per core; the output does not depend on it [1]")
+    q.add_argument("--workers", type=_int_arg("--workers", 0, 1024), default=0,
+                   help="worker processes; 0 = one per available core; the output does not depend on it [0]")
     _add_data_options(q, pilot=True)
     q.add_argument("--correlation", choices=("polychoric", "pearson"), default="polychoric",
                    help="with --pilot: correlations the model is estimated from [polychoric]")
@@ -859,7 +859,8 @@ def _cmd_plan(args: argparse.Namespace) -> None:
         table = res.to_frame()
     else:  # simulate
         grid = _parse_n_list(args.n)
-        workers = args.workers or (os.cpu_count() or 1)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = args.workers or cores
         common = dict(replications=args.replications, rng=args.seed, village_sd=args.village_sd,
                       villages=args.villages, outcome_correlation=args.outcome_correlation, test=args.test,
                       bootstrap_method=args.bootstrap_method, n_resamples=args.n_resamples, cluster=args.cluster,
@@ -869,8 +870,6 @@ def _cmd_plan(args: argparse.Namespace) -> None:
         if args.file:
             if args.gaps is not None:
                 raise ParameterError("--gaps: with --pilot the gaps come from the pilot; drop --gaps")
-            if not args.outcome and not args.no_compare:
-                pass  # without --outcome the outcome correlation is assumed (0.7 or --outcome-correlation)
             pilot = _read(args, ["E", "P"])
             res = planning.plan_simulate(grid, pilot=pilot, correlation=args.correlation, loading=args.loading,
                                          factor_correlation=args.factor_correlation,

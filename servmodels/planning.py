@@ -766,6 +766,8 @@ class PilotEstimates(Result):
         Correlations of the factors (``E:tangibles`` ... ``P:empathy``):
         ``sum(R_ab) / (sum(lambda_a) sum(lambda_b))`` for the correlation blocks of two
         dimensions, made positive definite if needed.
+    raw_latent_correlation : DataFrame
+        The same before the repair (equal to it when none was needed).
     outcome_correlation : float or None
         Correlation of latent satisfaction with the mean perception factor (None without an
         outcome column).
@@ -782,6 +784,7 @@ class PilotEstimates(Result):
     loadings: dict[str, float]
     raw_loadings: dict[str, float]
     latent_correlation: pd.DataFrame
+    raw_latent_correlation: pd.DataFrame
     outcome_correlation: float | None
     item_means: dict[str, float]
     gap_sd: dict[str, float]
@@ -982,7 +985,8 @@ def estimate_pilot(pilot: Any, *, correlation: Literal["polychoric", "pearson"] 
     item_means = {c: float(X[:, j].mean()) for j, c in enumerate(cols)}
     return PilotEstimates(
         thresholds=thresholds, loadings=loadings, raw_loadings=raw,
-        latent_correlation=pd.DataFrame(phi_fixed, index=names, columns=names), outcome_correlation=r_out,
+        latent_correlation=pd.DataFrame(phi_fixed, index=names, columns=names),
+        raw_latent_correlation=pd.DataFrame(phi, index=names, columns=names), outcome_correlation=r_out,
         item_means=item_means, gap_sd=_gap_sds(data, "dimension"), correlation=correlation, instrument=inst,
         n_respondents=n, n_dropped=data.n_dropped, adjustments=tuple(adjustments), warnings=tuple(data.warnings))
 
@@ -1376,6 +1380,8 @@ def plan_simulate(
         village_sd = 0.0 if village_sd is None else check_float("village_sd", village_sd, low=0.0)
         r_out = outcome_correlation if outcome_correlation is not None else (
             est.outcome_correlation if est.outcome_correlation is not None else 0.7)
+        r_source = ("given" if outcome_correlation is not None else "pilot" if est.outcome_correlation is not None
+                    else "assumed: the pilot was read without an outcome column")
         sim = {"loading": dict(est.loadings), "thresholds": dict(est.thresholds),
                "latent_correlation": est.latent_correlation.to_numpy(), "outcome_correlation": r_out}
         issued += [f"pilot: {a}" for a in est.adjustments] + list(est.warnings)
@@ -1387,6 +1393,7 @@ def plan_simulate(
             inst = inst.with_scale(*scale)
         village_sd = 0.25 if village_sd is None else check_float("village_sd", village_sd, low=0.0)
         r_out = 0.7 if outcome_correlation is None else outcome_correlation
+        r_source = "assumed" if outcome_correlation is None else "given"
         if gaps is not None and item_means is not None:
             raise ParameterError("gaps and item_means: give one of them")
         if gaps is not None:
@@ -1425,23 +1432,11 @@ def plan_simulate(
                 results[i] = _replicate(spec, nv, seed)
                 bar.update(1)
         else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            size = max(1, math.ceil(len(jobs) / (workers * 8)))
-            chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-            # spawn: workers import servmodels afresh (no fork of a threaded process), the same on every platform
-            with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {pool.submit(_run_chunk, spec, chunk): len(chunk) for chunk in chunks}
-                for fut in as_completed(futures):
-                    for i, res in fut.result():
-                        results[i] = res
-                    bar.update(futures[fut])
+            _run_pool(spec, jobs, results, workers, bar)
     by_n, table = _aggregate(grid, replications, dims, true, results, compare)  # type: ignore[arg-type]
     assumptions = {
         "instrument": inst.name, "scale": list(inst.scale), "villages": villages, "village_sd": village_sd,
-        "outcome_correlation": r_out, "test": test, "bootstrap_method": bootstrap_method if test == "bootstrap" else None,
+        "outcome_correlation": r_out, "outcome_correlation_source": r_source, "test": test, "bootstrap_method": bootstrap_method if test == "bootstrap" else None,
         "n_resamples": n_resamples if test == "bootstrap" else None, "cluster": cluster, "cfa_scores": cfa_scores,
         "compare": compare, "source": "pilot" if est is not None else "assumed",
     }
@@ -1458,6 +1453,33 @@ def plan_simulate(
         alpha=alpha, confidence_level=confidence_level, target_power=target_power, pilot=est,
         n_respondents=0 if est is None else est.n_respondents, n_dropped=0 if est is None else est.n_dropped,
         warnings=tuple(dict.fromkeys(issued)))
+
+
+def _run_pool(spec: _Spec, jobs: list[tuple[int, int, np.random.SeedSequence]], results: list[Any], workers: int,
+              bar: Any) -> None:
+    """Replications in worker processes, in chunks; results stored by job index (order-free)."""
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = max(1, math.ceil(len(jobs) / (workers * 8)))
+    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
+    # fork on Linux (workers start at once, and a user's script needs no __main__ guard); spawn elsewhere
+    # (macOS and Windows, where fork is unsafe or absent)
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)),
+                                 mp_context=multiprocessing.get_context(method)) as pool:
+            futures = {pool.submit(_run_chunk, spec, chunk): len(chunk) for chunk in chunks}
+            for fut in as_completed(futures):
+                for i, res in fut.result():
+                    results[i] = res
+                bar.update(futures[fut])
+    except BrokenProcessPool:
+        raise ParameterError(
+            "workers: the worker processes stopped before finishing; in a script, call plan_simulate under "
+            "`if __name__ == \"__main__\":` (needed where processes are spawned), or use workers=1") from None
 
 
 def _means_for_gaps(inst: Instrument, gaps: float | Mapping[str, float]) -> pd.DataFrame:

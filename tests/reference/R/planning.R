@@ -91,7 +91,8 @@ gap_cases <- list(
   list(sd = 1.2, half_width = 0.5, confidence_level = 0.95),
   list(sd = 0.3, half_width = 0.4, confidence_level = 0.95),                                # n = 2 bound
   list(sd = 0.6, half_width = 0.1, confidence_level = 0.95, icc = 0, cluster_size = 10),
-  list(sd = 0.7, half_width = 0.1, confidence_level = 0.95, icc = 0.05, cluster_size = 21)  # n0 * deff integral
+  list(sd = 0.7, half_width = 0.1, confidence_level = 0.95, icc = 0.05, cluster_size = 21), # n0 * deff integral
+  list(sd = 0.5039, half_width = 0.1, confidence_level = 0.95, icc = 0.01, cluster_size = 10)  # 100 * 1.09 = 109.00000000000001
 )
 for (i in seq_along(gap_cases)) {
   k <- gap_cases[[i]]
