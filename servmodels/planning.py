@@ -1085,15 +1085,23 @@ def _replicate(spec: _Spec, n: int, seed: np.random.SeedSequence) -> dict[str, A
     return out
 
 
-def _run_chunk(spec: _Spec, jobs: list[tuple[int, int, np.random.SeedSequence]]) -> list[tuple[int, dict[str, Any]]]:
-    """Replications in a worker process: (job index, measurements)."""
-    try:  # one BLAS thread per worker: the matrices are small and the workers fill the cores
+def _one_blas_thread() -> Any:
+    """A context with one BLAS thread: the matrices of a replication are small (25 x 25), where threaded
+    BLAS only adds overhead (and, on a busy machine, threads spinning for cores); workers fill the cores."""
+    try:
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(1)
+        return threadpool_limits(1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
-    return [(i, _replicate(spec, n, seed)) for i, n, seed in jobs]
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def _run_chunk(spec: _Spec, jobs: list[tuple[int, int, np.random.SeedSequence]]) -> list[tuple[int, dict[str, Any]]]:
+    """Replications in a worker process: (job index, measurements)."""
+    with _one_blas_thread():
+        return [(i, _replicate(spec, n, seed)) for i, n, seed in jobs]
 
 
 @dataclass(frozen=True)
@@ -1428,9 +1436,10 @@ def plan_simulate(
     results: list[dict[str, Any] | None] = [None] * len(jobs)
     with progress_bar(len(jobs), "plan: simulate", progress, unit="replications") as bar:
         if workers == 1:
-            for i, nv, seed in jobs:
-                results[i] = _replicate(spec, nv, seed)
-                bar.update(1)
+            with _one_blas_thread():
+                for i, nv, seed in jobs:
+                    results[i] = _replicate(spec, nv, seed)
+                    bar.update(1)
         else:
             _run_pool(spec, jobs, results, workers, bar)
     by_n, table = _aggregate(grid, replications, dims, true, results, compare)  # type: ignore[arg-type]
