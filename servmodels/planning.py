@@ -58,7 +58,9 @@ __all__ = [
 Lang = Literal["en", "id"]
 
 #: largest sample size the searches consider (beyond it the target is called unreachable)
-MAX_N = 10**9
+MAX_N = 10**7
+#: largest degrees of freedom accepted (noncentral chi-square tails stay accurate below it)
+MAX_DF = 10**5
 
 
 # ============================================================================ small helpers
@@ -172,6 +174,24 @@ def _chisq_cdf(x: np.ndarray, df: float, ncp: np.ndarray) -> np.ndarray:
     return out
 
 
+def _finite(power: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Power functions: scipy's noncentral chi-square warnings silenced, a non-finite power an error."""
+    import functools
+
+    @functools.wraps(power)
+    def wrapper(*args: Any, **kwargs: Any) -> np.ndarray:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = power(*args, **kwargs)
+        if not np.all(np.isfinite(out)):
+            raise NumericalError("the power cannot be computed accurately for these values (noncentrality "
+                                 "too large); use a smaller n or df")
+        return np.clip(out, 0.0, 1.0)
+
+    return wrapper
+
+
+@_finite
 def rmsea_power(n: Any, *, df: float, rmsea0: float, rmsea_a: float, alpha: float = 0.05,
                 n_groups: int = 1) -> np.ndarray:
     """Power of the RMSEA test for total sample sizes ``n`` (array), as ``semTools::findRMSEApower``.
@@ -192,6 +212,7 @@ def rmsea_power(n: Any, *, df: float, rmsea0: float, rmsea_a: float, alpha: floa
     return _chisq_cdf(crit, df, ncpa)
 
 
+@_finite
 def nested_power(n: Any, *, df_a: float, df_b: float, rmsea0_a: float, rmsea0_b: float, rmsea1_a: float,
                  rmsea1_b: float, alpha: float = 0.05, n_groups: int = 1) -> np.ndarray:
     """Power of the chi-square difference test of nested models, as ``semTools::findRMSEApowernested``.
@@ -400,8 +421,8 @@ def plan_rmsea(*, df: int | None = None, n: int | None = None, power: float | No
     71
     """
     alpha = check_float("alpha", alpha, low=0.0, high=1.0, low_closed=False, high_closed=False)
-    rmsea0 = check_float("rmsea0", rmsea0, low=0.0)
-    rmsea_a = check_float("rmsea_a", rmsea_a, low=0.0)
+    rmsea0 = check_float("rmsea0", rmsea0, low=0.0, high=1.0)
+    rmsea_a = check_float("rmsea_a", rmsea_a, low=0.0, high=1.0)
     if rmsea0 == rmsea_a:
         raise ParameterError(f"rmsea_a must differ from rmsea0 (both {rmsea0:g}): the test has no power to offer")
     n_groups = check_int("n_groups", n_groups, low=1)
@@ -415,7 +436,7 @@ def plan_rmsea(*, df: int | None = None, n: int | None = None, power: float | No
     else:
         if instrument is not None or model is not None:
             raise ParameterError("df: give df, or an instrument/model to count it, not both")
-        df = check_int("df", df, low=1)
+        df = check_int("df", df, low=1, high=MAX_DF)
     test = "exact fit" if rmsea0 == 0 else "close fit" if rmsea0 < rmsea_a else "not-close fit"
     params = {"df": int(df), "rmsea0": rmsea0, "rmsea_a": rmsea_a, "alpha": alpha, "n_groups": n_groups, **params}
 
@@ -450,14 +471,14 @@ def plan_rmsea_nested(*, df_a: int, df_b: int, rmsea1_a: float, rmsea1_b: float 
     331
     """
     alpha = check_float("alpha", alpha, low=0.0, high=1.0, low_closed=False, high_closed=False)
-    df_b = check_int("df_b", df_b, low=0)
-    df_a = check_int("df_a", df_a, low=1)
+    df_b = check_int("df_b", df_b, low=0, high=MAX_DF)
+    df_a = check_int("df_a", df_a, low=1, high=MAX_DF)
     if df_a <= df_b:
         raise ParameterError(f"df_a must exceed df_b: model A is the more restricted one (got df_a = {df_a}, df_b = {df_b})")
-    rmsea0_a = check_float("rmsea0_a", rmsea0_a, low=0.0)
-    rmsea0_b = check_float("rmsea0_b", rmsea0_b, low=0.0)
-    rmsea1_a = check_float("rmsea1_a", rmsea1_a, low=0.0)
-    rmsea1_b = rmsea0_b if rmsea1_b is None else check_float("rmsea1_b", rmsea1_b, low=0.0)
+    rmsea0_a = check_float("rmsea0_a", rmsea0_a, low=0.0, high=1.0)
+    rmsea0_b = check_float("rmsea0_b", rmsea0_b, low=0.0, high=1.0)
+    rmsea1_a = check_float("rmsea1_a", rmsea1_a, low=0.0, high=1.0)
+    rmsea1_b = rmsea0_b if rmsea1_b is None else check_float("rmsea1_b", rmsea1_b, low=0.0, high=1.0)
     if rmsea0_a < rmsea0_b:
         raise ParameterError("rmsea0_a must be >= rmsea0_b: the more restricted model A cannot fit better")
     if rmsea1_a < rmsea1_b:
@@ -506,7 +527,10 @@ def n_for_half_width(sd: float, half_width: float, confidence_level: float = 0.9
     from ._distributions import norm_ppf
 
     z = norm_ppf(1 - (1 - confidence_level) / 2)
-    n = max(2, math.ceil((z * sd / half_width) ** 2) - 1)
+    root = z * sd / half_width  # (z sd / h)^2 is a lower bound of n (t > z)
+    if not root <= math.sqrt(MAX_N):
+        raise ParameterError(f"half_width: more than {MAX_N:,} respondents would be needed")
+    n = max(2, math.ceil(root * root) - 1)
     while _t_quantile(confidence_level, n - 1) * sd / math.sqrt(n) > half_width:
         n += 1
         if n > MAX_N:
@@ -681,6 +705,7 @@ def plan_gap(*, half_width: float, sd: float | None = None, pilot: Any = None, c
     if pilot is not None:
         from ._inputs import as_survey
 
+        _check_read(read)
         data = as_survey(pilot, what="pilot", **read)
         data.require("E", "P")
         data.require_complete("plan_gap")
@@ -726,6 +751,16 @@ def plan_gap(*, half_width: float, sd: float | None = None, pilot: Any = None, c
         design="simple" if icc is None else "n_clusters" if n_clusters is not None else "cluster_size",
         n_respondents=n_resp, n_dropped=n_drop,
         warnings=tuple(dict.fromkeys(issued)))
+
+
+def _check_read(read: Mapping[str, Any]) -> None:
+    """The reading keywords of a pilot file are read_survey's (a misspelt one is named, not passed on)."""
+    from ._inputs import READ_KEYWORDS
+
+    unknown = sorted(set(read) - set(READ_KEYWORDS))
+    if unknown:
+        raise ParameterError(f"{unknown[0]}: unexpected keyword; the reading options of a pilot are "
+                             f"{', '.join(READ_KEYWORDS)}")
 
 
 def _gap_arrays(data: SurveyData) -> tuple[np.ndarray, list[str], list[np.ndarray]]:
@@ -895,6 +930,7 @@ def estimate_pilot(pilot: Any, *, correlation: Literal["polychoric", "pearson"] 
     from ._inputs import as_survey
 
     correlation = check_choice("correlation", correlation, ("polychoric", "pearson"))
+    _check_read(read)
     data = as_survey(pilot, what="pilot", **read)
     data.require("E", "P")
     data.require_complete("estimate_pilot")
@@ -1376,7 +1412,7 @@ def plan_simulate(
         for name, value, default in (("loading", loading, 0.7), ("factor_correlation", factor_correlation, 0.5),
                                      ("set_correlation", set_correlation, 0.4)):
             if value != default:
-                raise ParameterError(f"{name}: with a pilot the model is estimated from it; drop {name}")
+                raise ParameterError(f"{name}: with a pilot the model is estimated from it; leave {name} out")
         if gaps is not None or item_means is not None:
             raise ParameterError("gaps, item_means: with a pilot the item means come from it; drop them")
         if scale is not None:
@@ -1511,7 +1547,7 @@ def _means_for_gaps(inst: Instrument, gaps: float | Mapping[str, float]) -> pd.D
     for d, items in inst.dimensions.items():
         p = e + per_dim[d]
         if not lo < p < hi:
-            raise ParameterError(f"gaps[{d!r}] = {per_dim[d]:g} puts perception at {p:g}, outside the scale "
+            raise ParameterError(f"gaps: {d} = {per_dim[d]:g} puts perception at {p:g}, outside the scale "
                                  f"{lo}-{hi} (expectation is at {e:g})")
         rows += [{"item": i, "E": e, "P": p} for i in items]
     return pd.DataFrame(rows)

@@ -439,3 +439,48 @@ def test_cluster_bootstrap_restores_coverage_that_the_t_interval_loses():
                                  **kw)
     assert naive.by_n["ci_coverage"].iloc[0] < 0.85
     assert clustered.by_n["ci_coverage"].iloc[0] > naive.by_n["ci_coverage"].iloc[0] + 0.05
+
+
+# ---------------------------------------------------------------------------- no internal errors from the command line
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NUM = st.sampled_from(["0", "1", "-1", "0.05", "0.08", "0.5", "1e308", "-1e-300", "1e-9", "2", "nan", "abc", "0.999"])
+_INT = st.sampled_from(["0", "1", "2", "3", "30", "265", "100000", "100001", "9999999999999", "-4", "x"])
+
+
+@st.composite
+def _plan_calls(draw):
+    kind = draw(st.sampled_from(["rmsea", "rmsea-nested", "gap"]))
+    opts = {
+        "rmsea": [("--df", _INT), ("--n", _INT), ("--power", _NUM), ("--rmsea0", _NUM), ("--rmsea-a", _NUM),
+                  ("--alpha", _NUM), ("--n-groups", _INT)],
+        "rmsea-nested": [("--df-a", _INT), ("--df-b", _INT), ("--rmsea1-a", _NUM), ("--rmsea1-b", _NUM),
+                         ("--rmsea0-a", _NUM), ("--rmsea0-b", _NUM), ("--n", _INT), ("--power", _NUM)],
+        "gap": [("--half-width", _NUM), ("--sd", _NUM), ("--icc", _NUM), ("--cluster-size", _INT),
+                ("--n-clusters", _INT), ("--confidence-level", _NUM)],
+    }[kind]
+    argv = ["plan", kind]
+    for flag, values in opts:
+        if draw(st.booleans()):
+            argv += [flag, draw(values)]
+    return argv + ["--json"]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(argv=_plan_calls())
+def test_plan_cli_never_fails_internally(argv):
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+    assert code in (0, 2), (argv, err.getvalue())
+    if code == 2:
+        assert err.getvalue().count("\n") == 1 and err.getvalue().startswith("servmodels: error:"), argv
+    else:
+        json.loads(out.getvalue())
