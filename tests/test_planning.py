@@ -271,7 +271,7 @@ def test_simulator_checks_its_new_arguments():
 
 # ---------------------------------------------------------------------------- 3b. Monte Carlo
 def test_simulation_is_reproducible_and_independent_of_workers():
-    kw = dict(replications=4, rng=11, gaps={"tangibles": -0.1, "reliability": -0.9, "responsiveness": -0.3,
+    kw = dict(replications=3, rng=11, gaps={"tangibles": -0.1, "reliability": -0.9, "responsiveness": -0.3,
                                                "assurance": -0.6, "empathy": 0.0}, compare=True)
     one = sm.plan_simulate([60, 90], workers=1, **kw).to_dict()
     again = sm.plan_simulate([60, 90], workers=1, **kw).to_dict()
@@ -294,12 +294,12 @@ def test_simulation_of_a_pilot_orders_power_by_the_true_gap():
 
 
 def test_simulation_result_surface_and_json(capsys, tmp_path):
-    argv = ["plan", "simulate", "--pilot", str(PILOT), "--scale", "1", "5", "--n", "60,80", "--replications", "5",
+    argv = ["plan", "simulate", "--pilot", str(PILOT), "--scale", "1", "5", "--n", "60,80", "--replications", "3",
             "--seed", "1", "--json"]
     code, out, _ = run(argv, capsys)
     assert code == 0
     doc = json.loads(out)
-    assert doc["n"] == [60, 80] and doc["replications"] == 5 and doc["seed"] == 1
+    assert doc["n"] == [60, 80] and doc["replications"] == 3 and doc["seed"] == 1
     for entry in doc["results"]:
         assert set(entry["power"]) == set(DIMS)
         assert 0 <= entry["convergence_rate"] <= 1 and 0 <= entry["ci_coverage"] <= 1
