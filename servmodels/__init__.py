@@ -51,6 +51,17 @@ if TYPE_CHECKING:
     from .instrument import Instrument, get_instrument, list_instruments
     from .io import read_survey, read_table
     from .ipa import IPAResult, ipa
+    from .planning import (
+        GapPlanResult,
+        PilotEstimates,
+        RMSEAPlanResult,
+        SimulationPlanResult,
+        estimate_pilot,
+        plan_gap,
+        plan_rmsea,
+        plan_rmsea_nested,
+        plan_simulate,
+    )
     from .polychoric import PolychoricResult, polychoric
     from .regression import (
         ComparisonResult,
@@ -100,6 +111,10 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ".instrument": ("Instrument", "get_instrument", "list_instruments"),
     ".io": ("read_survey", "read_table"),
     ".ipa": ("IPAResult", "ipa"),
+    ".planning": (
+        "GapPlanResult", "PilotEstimates", "RMSEAPlanResult", "SimulationPlanResult", "estimate_pilot", "plan_gap",
+        "plan_rmsea", "plan_rmsea_nested", "plan_simulate",
+    ),
     ".polychoric": ("PolychoricResult", "polychoric"),
     ".regression": (
         "ComparisonResult", "RegressionResult", "RelativeImportanceResult", "compare_servqual_servperf", "regress",
@@ -153,6 +168,12 @@ __all__ = [
     "ep_structure_test",
     "instrument_model",
     "analyze",
+    # study planning
+    "plan_rmsea",
+    "plan_rmsea_nested",
+    "plan_gap",
+    "plan_simulate",
+    "estimate_pilot",
     # results
     "Result",
     "ScoreResult",
@@ -172,6 +193,10 @@ __all__ = [
     "EFAResult",
     "InvarianceResult",
     "Analysis",
+    "RMSEAPlanResult",
+    "GapPlanResult",
+    "SimulationPlanResult",
+    "PilotEstimates",
     # data
     "simulate_servqual",
     "load_example",

@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|bootstrap|report|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|bootstrap|report|plan|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -87,8 +87,11 @@ def _level_arg(flag: str) -> Any:
     return parse
 
 
-def _add_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="survey file: .csv, .tsv, .xlsx, .sav, .dta or .parquet")
+def _add_data_options(p: argparse.ArgumentParser, *, pilot: bool = False) -> None:
+    if pilot:  # plan gap/simulate: the survey file is an optional pilot
+        p.add_argument("--pilot", dest="file", metavar="FILE", help="pilot survey (.csv, .xlsx, .sav, ...) to estimate from")
+    else:
+        p.add_argument("file", help="survey file: .csv, .tsv, .xlsx, .sav, .dta or .parquet")
     p.add_argument("--instrument", default="servqual25", help="preset (servqual25, servqual22) or YAML/JSON file [servqual25]")
     p.add_argument("--scale", nargs=2, type=int, metavar=("MIN", "MAX"), help="Likert range (overrides the instrument)")
     p.add_argument("--columns", metavar="TEMPLATE", help="column naming template, e.g. '{set}_{item}' [{set}{item}]")
@@ -242,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sem_options(p)
     p.add_argument("--quiet", action="store_true", help="no warnings or progress on stderr")
 
+    _add_plan_parser(sub)
+
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
     p.add_argument("--out", default="servqual_example.csv", help="destination [servqual_example.csv]")
 
@@ -249,6 +254,102 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="servmodels-demo", help="output folder [servmodels-demo]")
     p.add_argument("--quiet", action="store_true", help="no warnings or progress on stderr")
     return parser
+
+
+def _float_arg(flag: str) -> Any:
+    """argparse ``type=`` for a finite number."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"must be a finite number; got {text!r}")
+        return value
+
+    return parse
+
+
+def _add_plan_parser(sub: Any) -> None:
+    """``servmodels plan rmsea|rmsea-nested|gap|simulate`` (docs/planning.md)."""
+    p = sub.add_parser("plan", help="study planning: respondents needed (RMSEA power, gap precision, Monte Carlo)")
+    plan = p.add_subparsers(dest="plan_kind", required=True, parser_class=_Parser, metavar="KIND")
+
+    def outputs(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--plot", metavar="FILE", help="write the plot of power (or half-width) against n: .png, .pdf, .svg")
+        q.add_argument("--lang", choices=("en", "id"), default="en", help="language of the methods paragraph [en]")
+        q.add_argument("--json", action="store_true", help="print a JSON document on stdout")
+        q.add_argument("--out", metavar="PATH", help="write the table to .csv, .parquet or .xlsx")
+        q.add_argument("--quiet", action="store_true", help="no warnings or progress on stderr")
+
+    def power_or_n(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--n", type=_int_arg("--n", 2), help="total sample size: compute the power")
+        q.add_argument("--power", type=_float_arg("--power"), help="target power: compute the smallest n above it [0.8]")
+        q.add_argument("--alpha", type=_float_arg("--alpha"), default=0.05, help="significance level [0.05]")
+        q.add_argument("--n-groups", type=_int_arg("--n-groups", 1), default=1, help="groups of a multiple-group model [1]")
+
+    q = plan.add_parser("rmsea", help="power or n of the RMSEA test of close/not-close fit (MacCallum et al. 1996; semTools)")
+    q.add_argument("--df", type=_int_arg("--df", 1), help="degrees of freedom [counted from --instrument's model]")
+    q.add_argument("--instrument", help="count df from this instrument's model (preset or YAML/JSON) [servqual25: 265]")
+    q.add_argument("--structure", choices=("correlated", "one_factor", "second_order"), default="correlated",
+                   help="the instrument's model [correlated]")
+    q.add_argument("--rmsea0", type=_float_arg("--rmsea0"), default=0.05, help="RMSEA under H0 [0.05]")
+    q.add_argument("--rmsea-a", type=_float_arg("--rmsea-a"), default=0.08,
+                   help="RMSEA under the alternative: above rmsea0 tests close fit, below it not-close fit [0.08]")
+    power_or_n(q)
+    outputs(q)
+
+    q = plan.add_parser("rmsea-nested", help="power or n of the test between nested models (MacCallum, Browne & Cai 2006)")
+    q.add_argument("--df-a", type=_int_arg("--df-a", 1), required=True, help="df of model A, the more restricted one")
+    q.add_argument("--df-b", type=_int_arg("--df-b", 0), required=True, help="df of model B, the less restricted one")
+    q.add_argument("--rmsea1-a", type=_float_arg("--rmsea1-a"), required=True, help="RMSEA of model A under the alternative")
+    q.add_argument("--rmsea1-b", type=_float_arg("--rmsea1-b"), help="RMSEA of model B under the alternative [--rmsea0-b]")
+    q.add_argument("--rmsea0-a", type=_float_arg("--rmsea0-a"), default=0.0, help="RMSEA of model A under H0 [0]")
+    q.add_argument("--rmsea0-b", type=_float_arg("--rmsea0-b"), default=0.0, help="RMSEA of model B under H0 [0]")
+    power_or_n(q)
+    outputs(q)
+
+    q = plan.add_parser("gap", help="n for a gap's confidence-interval half-width, with the design effect of villages")
+    q.add_argument("--half-width", type=_float_arg("--half-width"), required=True, help="largest CI half-width (scale points)")
+    q.add_argument("--sd", type=_float_arg("--sd"), help="assumed SD of the gap (or give --pilot)")
+    q.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="[0.95]")
+    q.add_argument("--icc", type=_float_arg("--icc"), help="intraclass correlation of the gap within villages")
+    q.add_argument("--cluster-size", type=_int_arg("--cluster-size", 1), help="respondents per village (with --icc)")
+    q.add_argument("--n-clusters", type=_int_arg("--n-clusters", 1), help="number of villages (with --icc; instead of --cluster-size)")
+    q.add_argument("--level", choices=("dimension", "item", "overall"), default="dimension",
+                   help="with --pilot: plan every dimension's, item's or the overall gap [dimension]")
+    _add_data_options(q, pilot=True)
+    outputs(q)
+
+    q = plan.add_parser("simulate", help="Monte Carlo: CFA convergence, power per dimension, CI coverage, SERVQUAL vs SERVPERF")
+    q.add_argument("--n", required=True, metavar="N,N,...", help="sample sizes, e.g. 100,200,300")
+    q.add_argument("--replications", type=_int_arg("--replications", 1, 10**7), default=200, help="per sample size [200]")
+    q.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="the same seed gives the same output [0]")
+    q.add_argument("--workers", type=_int_arg("--workers", 0, 1024), default=0,
+                   help="worker processes; 0 = one per available core; the output does not depend on it [0]")
+    _add_data_options(q, pilot=True)
+    q.add_argument("--correlation", choices=("polychoric", "pearson"), default="polychoric",
+                   help="with --pilot: correlations the model is estimated from [polychoric]")
+    q.add_argument("--loading", type=_float_arg("--loading"), default=0.7, help="without --pilot [0.7]")
+    q.add_argument("--factor-correlation", type=_float_arg("--factor-correlation"), default=0.5, help="without --pilot [0.5]")
+    q.add_argument("--set-correlation", type=_float_arg("--set-correlation"), default=0.4,
+                   help="correlation of a dimension's E and P factors, without --pilot [0.4]")
+    q.add_argument("--gaps", metavar="G|DIM=G,...", help="true gap of every dimension, or DIM=G,... (without --pilot)")
+    q.add_argument("--outcome-correlation", type=_float_arg("--outcome-correlation"),
+                   help="latent satisfaction with the mean perception factor [the pilot's estimate, else 0.7]")
+    q.add_argument("--village-sd", type=_float_arg("--village-sd"), help="SD of the village effect [0.25; with --pilot 0]")
+    q.add_argument("--villages", type=_int_arg("--villages", 1, 10**6), default=12, help="number of villages [12]")
+    q.add_argument("--test", choices=("t", "bootstrap"), default="t", help="test of gap = 0 and its interval [t]")
+    q.add_argument("--bootstrap-method", choices=("percentile", "basic", "bca"), default="bca", help="with --test bootstrap [bca]")
+    q.add_argument("--n-resamples", type=_int_arg("--n-resamples", 2), default=499, help="with --test bootstrap [499]")
+    q.add_argument("--cluster", action="store_true", help="with --test bootstrap: resample villages")
+    q.add_argument("--alpha", type=_float_arg("--alpha"), default=0.05, help="significance level [0.05]")
+    q.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="[0.95]")
+    q.add_argument("--target-power", type=_float_arg("--target-power"), default=0.8, help="power a recommended n must reach [0.8]")
+    q.add_argument("--cfa-scores", choices=("P", "E", "gap", "none"), default="P", help="items of the CFA, or none [P]")
+    q.add_argument("--no-compare", action="store_true", help="skip the SERVQUAL-versus-SERVPERF comparison")
+    outputs(q)
 
 
 def _parse_map(pairs: Sequence[str]) -> dict[str, str]:
@@ -706,6 +807,90 @@ def _report_outcome(args: argparse.Namespace, analysis: Any, paths: Sequence[Pat
     return EXIT_OK
 
 
+def _parse_n_list(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(int(part))
+        except ValueError:
+            raise ParameterError(f"--n takes sample sizes separated by commas, e.g. 100,200; got {text!r}") from None
+    if not out:
+        raise ParameterError(f"--n takes sample sizes separated by commas, e.g. 100,200; got {text!r}")
+    return out
+
+
+def _parse_gaps(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        if "=" not in text:
+            return float(text)
+        out = {}
+        for part in text.split(","):
+            k, v = part.split("=", 1)
+            out[k.strip()] = float(v)
+        return out
+    except ValueError:
+        raise ParameterError(f"--gaps takes one number or DIM=G,DIM=G,...; got {text!r}") from None
+
+
+def _cmd_plan(args: argparse.Namespace) -> None:
+    from . import planning
+
+    kind = args.plan_kind
+    if kind == "rmsea":
+        res = planning.plan_rmsea(df=args.df, n=args.n, power=args.power, rmsea0=args.rmsea0, rmsea_a=args.rmsea_a,
+                                  alpha=args.alpha, n_groups=args.n_groups,
+                                  instrument=_reading(get_instrument)(args.instrument) if args.instrument else None,
+                                  structure=args.structure)
+        table = res.to_frame()
+    elif kind == "rmsea-nested":
+        res = planning.plan_rmsea_nested(df_a=args.df_a, df_b=args.df_b, rmsea1_a=args.rmsea1_a, rmsea1_b=args.rmsea1_b,
+                                         rmsea0_a=args.rmsea0_a, rmsea0_b=args.rmsea0_b, n=args.n, power=args.power,
+                                         alpha=args.alpha, n_groups=args.n_groups)
+        table = res.to_frame()
+    elif kind == "gap":
+        pilot = _read(args, ["E", "P"]) if args.file else None
+        res = planning.plan_gap(half_width=args.half_width, sd=args.sd, pilot=pilot,
+                                confidence_level=args.confidence_level, icc=args.icc, cluster_size=args.cluster_size,
+                                n_clusters=args.n_clusters, level=args.level)
+        table = res.to_frame()
+    else:  # simulate
+        grid = _parse_n_list(args.n)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = args.workers or cores
+        common = dict(replications=args.replications, rng=args.seed, village_sd=args.village_sd,
+                      villages=args.villages, outcome_correlation=args.outcome_correlation, test=args.test,
+                      bootstrap_method=args.bootstrap_method, n_resamples=args.n_resamples, cluster=args.cluster,
+                      alpha=args.alpha, confidence_level=args.confidence_level, target_power=args.target_power,
+                      cfa_scores=None if args.cfa_scores == "none" else args.cfa_scores, compare=not args.no_compare,
+                      workers=workers, progress=_progress(args))
+        if args.file:
+            if args.gaps is not None:
+                raise ParameterError("--gaps: with --pilot the gaps come from the pilot; drop --gaps")
+            pilot = _read(args, ["E", "P"])
+            res = planning.plan_simulate(grid, pilot=pilot, correlation=args.correlation, loading=args.loading,
+                                         factor_correlation=args.factor_correlation,
+                                         set_correlation=args.set_correlation, **common)
+        else:
+            res = planning.plan_simulate(grid, instrument=_instrument(args),
+                                         scale=tuple(args.scale) if args.scale else None, loading=args.loading,
+                                         factor_correlation=args.factor_correlation,
+                                         set_correlation=args.set_correlation, gaps=_parse_gaps(args.gaps), **common)
+        table = res.by_n.merge(res.table, on="n", suffixes=("", "_dimension"))
+    if args.plot:
+        res.plot(args.plot, lang=args.lang)
+    text = res.summary()
+    if args.lang != "en":
+        text = text.replace(res.methods_text("en"), res.methods_text(args.lang))
+    if args.plot and not args.json:
+        text += f"\nwrote {args.plot}"
+    _emit(args, res.to_dict(), text, table)
+
+
 def _cmd_example(args: argparse.Namespace) -> None:
     from .datasets import example_path
 
@@ -766,6 +951,7 @@ _COMMANDS = {
     "bootstrap": _cmd_bootstrap,
     "report": _cmd_report,
     "efa": _cmd_efa,
+    "plan": _cmd_plan,
     "example": _cmd_example,
     "demo": _cmd_demo,
 }

@@ -168,3 +168,148 @@ def reason(text: str | None, lang: str) -> str:
         return ""
     entry = LABELS.get(text)
     return entry[lang] if entry else text
+
+
+#: study planning (servmodels.planning): methods paragraphs a thesis writer can paste, and plot labels.
+#: Kept apart from LABELS so that planning texts and report texts can change independently.
+PLANNING: dict[str, dict[str, str]] = {
+    "test_close": {"en": "close fit", "id": "kecocokan dekat (close fit)"},
+    "test_not_close": {"en": "not-close fit", "id": "ketidakcocokan dekat (not-close fit)"},
+    "test_exact": {"en": "exact fit", "id": "kecocokan sempurna (exact fit)"},
+    "rmsea_power": {
+        "en": "a sample of n = {n} respondents gives a power of {power}",
+        "id": "sampel sebanyak n = {n} responden menghasilkan kuasa (power) sebesar {power}"},
+    "rmsea_n": {
+        "en": "n = {n} respondents are needed for a power above {target} (power at n = {n}: {power})",
+        "id": "diperlukan n = {n} responden agar kuasa (power) melebihi {target} (kuasa pada n = {n}: {power})"},
+    "rmsea_groups": {
+        "en": " ({groups} groups of about {per_group} respondents each)",
+        "id": " ({groups} kelompok, masing-masing sekitar {per_group} responden)"},
+    "rmsea_methods": {
+        "en": "The sample size for the confirmatory factor analysis was planned with the RMSEA-based power analysis of "
+              "MacCallum, Browne and Sugawara (1996). For the test of {test} (H0: RMSEA = {rmsea0} against "
+              "RMSEA = {rmsea_a}; df = {df}{df_source}; α = {alpha}), {result}. The calculation assumes multivariate "
+              "normal data, a correctly counted number of degrees of freedom and RMSEA values fixed before the study; "
+              "it concerns the overall test of model fit only, not single loadings or gaps.",
+        "id": "Ukuran sampel untuk analisis faktor konfirmatori direncanakan dengan analisis kuasa berbasis RMSEA dari "
+              "MacCallum, Browne dan Sugawara (1996). Untuk uji {test} (H0: RMSEA = {rmsea0} terhadap "
+              "RMSEA = {rmsea_a}; db = {df}{df_source}; α = {alpha}), {result}. Perhitungan ini mengasumsikan data "
+              "berdistribusi normal multivariat, derajat bebas yang dihitung dengan benar, dan nilai RMSEA yang "
+              "ditetapkan sebelum penelitian; hasilnya hanya berlaku untuk uji kecocokan model secara keseluruhan, "
+              "bukan untuk muatan faktor atau kesenjangan tertentu."},
+    "df_source": {"en": ", the {structure} model of the {instrument} items", "id": ", model {structure} butir {instrument}"},
+    "nested_methods": {
+        "en": "The power to detect the difference in fit between two nested models (A with df = {df_a}, B with "
+              "df = {df_b}) was computed following MacCallum, Browne and Cai (2006): H0: RMSEA_A = {rmsea0_a} and "
+              "RMSEA_B = {rmsea0_b} against RMSEA_A = {rmsea1_a} and RMSEA_B = {rmsea1_b}, α = {alpha}; {result}. "
+              "The calculation assumes multivariate normal data, correctly counted degrees of freedom and RMSEA "
+              "values fixed before the study.",
+        "id": "Kuasa untuk mendeteksi perbedaan kecocokan antara dua model bersarang (A dengan db = {df_a}, B dengan "
+              "db = {df_b}) dihitung menurut MacCallum, Browne dan Cai (2006): H0: RMSEA_A = {rmsea0_a} dan "
+              "RMSEA_B = {rmsea0_b} terhadap RMSEA_A = {rmsea1_a} dan RMSEA_B = {rmsea1_b}, α = {alpha}; {result}. "
+              "Perhitungan ini mengasumsikan data berdistribusi normal multivariat, derajat bebas yang dihitung "
+              "dengan benar, dan nilai RMSEA yang ditetapkan sebelum penelitian."},
+    "gap_methods": {
+        "en": "The sample size was chosen so that the {level}% confidence interval of {what} (P − E) is at most "
+              "±{half_width} scale points wide. Assuming a standard deviation of the gap of {sd} ({sd_source}), "
+              "a simple random sample needs n = {n_srs} respondents (the smallest n with "
+              "t(n − 1) × SD / √n ≤ {half_width}).{cluster} The calculation assumes that the standard deviation of "
+              "the gap is as stated{independence} and that the t interval suits the mean gap.",
+        "id": "Ukuran sampel ditentukan agar interval kepercayaan {level}% untuk {what} (P − E) memiliki lebar "
+              "setengah paling besar ±{half_width} poin skala. Dengan asumsi simpangan baku kesenjangan sebesar "
+              "{sd} ({sd_source}), sampel acak sederhana memerlukan n = {n_srs} responden (n terkecil dengan "
+              "t(n − 1) × SB / √n ≤ {half_width}).{cluster} Perhitungan ini mengasumsikan simpangan baku "
+              "kesenjangan sesuai nilai tersebut{independence}, serta interval t sesuai untuk rata-rata "
+              "kesenjangan."},
+    "gap_what_dimension": {"en": "each dimension's mean gap", "id": "rata-rata kesenjangan setiap dimensi"},
+    "gap_what_item": {"en": "each item's mean gap", "id": "rata-rata kesenjangan setiap butir"},
+    "gap_what_overall": {"en": "the overall mean gap", "id": "rata-rata kesenjangan keseluruhan"},
+    "gap_what_single": {"en": "a mean gap", "id": "rata-rata kesenjangan"},
+    "sd_assumed": {"en": "assumed", "id": "diasumsikan"},
+    "sd_pilot": {"en": "from a pilot of n = {n}; the largest, {binding}", "id": "dari studi pendahuluan (pilot) dengan "
+                 "n = {n}; nilai terbesar, {binding}"},
+    "gap_cluster_size": {
+        "en": " Because respondents are sampled in villages of m = {m} with an assumed intraclass correlation of "
+              "{icc}, the design effect 1 + (m − 1) × ICC = {deff} raises this to n = {n} respondents ({k} villages).",
+        "id": " Karena responden diambil per desa dengan m = {m} responden per desa dan korelasi intrakelas (ICC) "
+              "diasumsikan {icc}, efek desain 1 + (m − 1) × ICC = {deff} menaikkan kebutuhan menjadi n = {n} "
+              "responden ({k} desa)."},
+    "gap_n_clusters": {
+        "en": " With {k} villages and an assumed intraclass correlation of {icc}, {m} respondents per village are "
+              "needed (design effect 1 + (m − 1) × ICC = {deff}), n = {n} in total.",
+        "id": " Dengan {k} desa dan korelasi intrakelas (ICC) diasumsikan {icc}, diperlukan {m} responden per desa "
+              "(efek desain 1 + (m − 1) × ICC = {deff}), total n = {n}."},
+    "independent": {"en": ", that respondents are independent", "id": ", responden saling bebas"},
+    "independent_villages": {"en": ", that the intraclass correlation is as assumed",
+                             "id": ", korelasi intrakelas sesuai asumsi"},
+    "sim_methods": {
+        "en": "The sample size was examined by Monte Carlo simulation ({replications} replications per sample size, "
+              "seed {seed}). Expectation and perception answers on a {lo}–{hi} scale were generated from a "
+              "{n_factors}-factor model with normal latent factors cut at item thresholds ({source}), in "
+              "{villages} villages (village effect SD {village_sd}). In every replication the confirmatory factor "
+              "model of the {cfa_scores} items was fitted, each dimension's gap was tested against zero ({test}, "
+              "α = {alpha}){compare}. {finding} These results hold only as far as the assumed model describes the "
+              "population.",
+        "id": "Ukuran sampel dikaji dengan simulasi Monte Carlo ({replications} replikasi untuk setiap ukuran sampel, "
+              "seed {seed}). Jawaban harapan dan kinerja pada skala {lo}–{hi} dibangkitkan dari model {n_factors} "
+              "faktor dengan faktor laten berdistribusi normal yang dipotong pada ambang butir ({source}), di "
+              "{villages} desa (SB efek desa {village_sd}). Pada setiap replikasi, model faktor konfirmatori butir "
+              "{cfa_scores} diestimasi, kesenjangan setiap dimensi diuji terhadap nol ({test}, α = {alpha}){compare}. "
+              "{finding} Hasil ini hanya berlaku sejauh model yang diasumsikan menggambarkan populasi."},
+    "sim_source_pilot": {
+        "en": "thresholds, loadings and factor correlations estimated from {correlation} correlations of a pilot of "
+              "n = {n}",
+        "id": "ambang, muatan, dan korelasi faktor diestimasi dari korelasi {correlation} studi pendahuluan (pilot) "
+              "dengan n = {n}"},
+    "sim_source_assumed": {
+        "en": "assumed loading {loading}, factor correlation {factor_correlation}, E–P correlation {set_correlation}",
+        "id": "diasumsikan muatan {loading}, korelasi antarfaktor {factor_correlation}, korelasi E–P {set_correlation}"},
+    "sim_compare": {"en": ", and SERVQUAL was compared with SERVPERF (J tests)",
+                    "id": ", dan SERVQUAL dibandingkan dengan SERVPERF (uji J)"},
+    "sim_finding": {
+        "en": "At n = {n}, the factor model converged to a proper solution in {conv}% of replications, the power "
+              "to detect a dimension's gap ranged from {pmin} ({dmin}) to {pmax} ({dmax}), and the {level}% "
+              "intervals covered the true gaps in {cov}% of cases.",
+        "id": "Pada n = {n}, model faktor konvergen dengan solusi yang wajar pada {conv}% replikasi, kuasa untuk "
+              "mendeteksi kesenjangan dimensi berkisar dari {pmin} ({dmin}) sampai {pmax} ({dmax}), dan interval "
+              "{level}% mencakup kesenjangan sebenarnya pada {cov}% kasus."},
+    "sim_recommend": {
+        "en": "n = {n} is the smallest sample size examined at which every dimension's gap is detected with a power "
+              "of at least {target} and the factor model converges properly in at least 95% of replications. ",
+        "id": "n = {n} adalah ukuran sampel terkecil yang dikaji dengan kuasa minimal {target} untuk kesenjangan "
+              "setiap dimensi dan model faktor yang konvergen dengan wajar pada sedikitnya 95% replikasi. "},
+    "sim_none": {
+        "en": "None of the sample sizes examined reached a power of {target} for every dimension with proper "
+              "convergence in 95% of replications. ",
+        "id": "Tidak satu pun ukuran sampel yang dikaji mencapai kuasa {target} untuk setiap dimensi dengan "
+              "konvergensi wajar pada 95% replikasi. "},
+    "test_t": {"en": "paired t test", "id": "uji t berpasangan"},
+    "test_bootstrap": {"en": "{method} bootstrap with {n} resamples", "id": "bootstrap {method} dengan {n} sampel ulang"},
+    "test_cluster_bootstrap": {"en": "{method} cluster bootstrap by village with {n} resamples",
+                               "id": "bootstrap klaster {method} per desa dengan {n} sampel ulang"},
+    "axis_n": {"en": "Sample size n", "id": "Ukuran sampel n"},
+    "axis_power": {"en": "Power", "id": "Kuasa (power)"},
+    "axis_half_width": {"en": "CI half-width (scale points)", "id": "Lebar setengah IK (poin skala)"},
+    "axis_rate": {"en": "Power / rate", "id": "Kuasa / proporsi"},
+    "fig_rmsea": {"en": "Power of the RMSEA test of {test} (df = {df}, α = {alpha})",
+                  "id": "Kuasa uji RMSEA {test} (db = {df}, α = {alpha})"},
+    "fig_nested": {"en": "Power of the nested-model test (df {df_a} vs {df_b}, α = {alpha})",
+                   "id": "Kuasa uji model bersarang (db {df_a} vs {df_b}, α = {alpha})"},
+    "fig_gap": {"en": "Half-width of the {level}% CI of a mean gap", "id": "Lebar setengah IK {level}% rata-rata kesenjangan"},
+    "fig_sim": {"en": "Monte Carlo power by sample size ({replications} replications)",
+                "id": "Kuasa Monte Carlo menurut ukuran sampel ({replications} replikasi)"},
+    "legend_target": {"en": "target", "id": "target"},
+    "legend_convergence": {"en": "CFA proper solution", "id": "CFA solusi wajar"},
+}
+
+
+def planning_text(key: str, lang: str, **fields: object) -> str:
+    """A planning text (:data:`PLANNING`) in ``lang`` with ``{fields}`` filled in.
+
+    Examples
+    --------
+    >>> planning_text("axis_power", "id")
+    'Kuasa (power)'
+    """
+    text = PLANNING[key][lang]
+    return text.format(**fields) if fields else text
