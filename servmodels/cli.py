@@ -14,7 +14,7 @@ import re
 import shutil
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -367,13 +367,17 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str, table: pd.DataFrame | None) -> None:
+def _emit(args: argparse.Namespace, payload: dict[str, Any] | Callable[[], dict[str, Any]],
+          text: str | Callable[[], str], table: pd.DataFrame | None) -> None:
+    """Write the table (--out) and print the JSON document or the text; a callable payload or text
+    is computed only when it is printed."""
     if getattr(args, "out", None) and table is not None:
         write_table(table, args.out)
     if args.json:
-        sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
+        doc = payload() if callable(payload) else payload
+        sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write((text() if callable(text) else text) + "\n")
         if getattr(args, "out", None) and table is not None:
             sys.stdout.write(f"wrote {args.out}\n")
 
@@ -428,7 +432,7 @@ def _cmd_score(args: argparse.Namespace) -> None:
 
     data = _read(args, args.scores)
     res = score(data, weights=_parse_weights(args.weights))
-    _emit(args, res.to_dict(), res.summary(), res.respondents if res.respondents is not None else res.items)
+    _emit(args, res.to_dict, res.summary, res.respondents if res.respondents is not None else res.items)
 
 
 @_reading
@@ -461,7 +465,7 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
     else:
         res, _ = stream_score(args.file, inst, chunk_rows=args.chunk_rows, out=args.out, progress=_progress(args), **kw)
     args.out = None  # respondent scores were written chunk by chunk
-    _emit(args, res.to_dict(), res.summary(), None)
+    _emit(args, res.to_dict, res.summary, None)
 
 
 def _cmd_items(args: argparse.Namespace) -> None:
@@ -470,7 +474,7 @@ def _cmd_items(args: argparse.Namespace) -> None:
     code, needed = _scores_and_sets(args)
     data = _read(args, needed)
     res = item_analysis(data, scores=code, confidence_level=args.confidence_level)
-    _emit(args, res.to_dict(), res.summary(), res.items)
+    _emit(args, res.to_dict, res.summary, res.items)
 
 
 def _cmd_cfa(args: argparse.Namespace) -> None:
@@ -532,17 +536,22 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
                   nan_policy=args.nan_policy)
     if model is not None and reversed_cols:
         object.__setattr__(res, "reverse_keyed", reversed_cols)  # recorded like every other result
-    payload = res.to_dict()
-    # lavaan's column names in the CLI JSON (documented): est, pvalue
-    payload["parameters"] = [{("est" if k == "estimate" else "pvalue" if k == "p_value" else k): v for k, v in row.items()}
-                             for row in payload["parameters"]]
-    text = res.summary()
     if res.n_dropped and not args.quiet:
         sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) with missing answers dropped (listwise); "
                          f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
-    if inv is not None:
-        payload["invariance"] = jsonable(inv.to_frame())
-        text += "\n\n" + inv.summary()
+
+    def payload() -> dict[str, Any]:
+        doc = res.to_dict()
+        # lavaan's column names in the CLI JSON (documented): est, pvalue
+        doc["parameters"] = [{("est" if k == "estimate" else "pvalue" if k == "p_value" else k): v for k, v in row.items()}
+                             for row in doc["parameters"]]
+        if inv is not None:
+            doc["invariance"] = jsonable(inv.to_frame())
+        return doc
+
+    def text() -> str:
+        return res.summary() + ("\n\n" + inv.summary() if inv is not None else "")
+
     _emit(args, payload, text, res.parameters)
 
 
@@ -589,7 +598,7 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
     if res.n_dropped and not args.quiet:
         sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) dropped (missing answers); "
                          f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
-    _emit(args, res.to_dict(), res.summary(), res.dimensions.reset_index())
+    _emit(args, res.to_dict, res.summary, res.dimensions.reset_index())
 
 
 def _cmd_efa(args: argparse.Namespace) -> None:
@@ -600,7 +609,7 @@ def _cmd_efa(args: argparse.Namespace) -> None:
     res = efa(data, scores=code, n_factors=args.n_factors, method=args.method,
               rotation=None if args.rotation == "none" else args.rotation, n_iter=args.n_iter, rng=args.seed,
               progress=_progress(args))
-    _emit(args, res.to_dict(), res.summary(), res.loadings.reset_index(names="item"))
+    _emit(args, res.to_dict, res.summary, res.loadings.reset_index(names="item"))
 
 
 def _need_outcome(args: argparse.Namespace) -> None:
@@ -644,7 +653,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
                                     rng=args.seed, include_cfa=not args.no_cfa, options=_sem_options(args),
                                     progress=_progress(args))
-    _emit(args, res.to_dict(), res.summary(), None)
+    _emit(args, res.to_dict, res.summary, None)
 
 
 def _cmd_bootstrap(args: argparse.Namespace) -> None:
@@ -661,7 +670,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
                         poisson=args.poisson, adjust=args.adjust, progress=_progress(args))
     levels = ("item", "dimension", "overall", "perception") if args.level == "all" else (args.level,)
     table = res.table[res.table["level"].isin(levels)]
-    _emit(args, res.to_dict(levels), res.summary(levels=levels), table)
+    _emit(args, lambda: res.to_dict(levels), lambda: res.summary(levels=levels), table)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
