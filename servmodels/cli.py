@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import os
 import re
@@ -35,7 +36,26 @@ def read_survey(*args: Any, **kwargs: Any) -> SurveyData:
     """:func:`servmodels.read_survey`, imported when a command first reads a file."""
     from .io import read_survey as read
 
+    _started()
     return read(*args, **kwargs)
+
+
+#: the garbage collector is paused while a ``servmodels`` process starts (see main)
+_gc_paused = False
+
+
+def _started() -> None:
+    """Start-up is over (the command's modules are imported; its data are about to be read).
+
+    Resume the garbage collector that :func:`main` paused, with the objects created so far
+    frozen (:func:`gc.freeze`): the ~10^6 functions, classes and tables of numpy, pandas & co.
+    are never garbage, and no later collection traverses them again.
+    """
+    global _gc_paused
+    if _gc_paused:
+        gc.freeze()
+        gc.enable()
+        _gc_paused = False
 
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -439,6 +459,8 @@ def _cmd_score(args: argparse.Namespace) -> None:
 def _cmd_score_stream(args: argparse.Namespace) -> None:
     from .streaming import dask_score, stream_score
 
+    _started()
+
     if args.weights or args.importance or args.outcome or args.groups or args.sheet:
         raise ParameterError("--stream/--dask score items only; drop --weights, --importance, --outcome, --group, --sheet")
     inst = _instrument(args)
@@ -502,6 +524,7 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     reversed_cols: tuple[str, ...] = ()
     if model is not None:
         # user syntax: any numeric columns, no Likert checks
+        _started()
         data, meta = _reading(read_table)(args.file, sheet=args.sheet, encoding=args.encoding, decimal=args.decimal)
         _notes(args, meta.get("notes", ()))
         inst = get_instrument(args.instrument)
@@ -908,8 +931,15 @@ def _cli_message(exc: ServmodelsError, args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``servmodels`` console script; returns the exit status."""
+    global _gc_paused
     args = build_parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
+    if argv is None and gc.isenabled():
+        # This process is the command (console script, python -m servmodels): importing numpy, pandas
+        # and the rest allocates ~10^6 objects, and the collector would traverse them in ~170 collections,
+        # about 10 % of a short command (docs/cli.md, Start-up).  Paused until _started().
+        gc.disable()
+        _gc_paused = True
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -931,6 +961,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = _fit_line(" ".join(f"{type(exc).__name__}: {exc}".split()), 400)
         sys.stderr.write(f"servmodels: internal error: {text} (please report it; set SERVMODELS_DEBUG=1 for the traceback)\n")
         return EXIT_INTERNAL
+    finally:
+        if _gc_paused:  # a command that read no data
+            gc.enable()
+            _gc_paused = False
 
 
 if __name__ == "__main__":  # pragma: no cover
