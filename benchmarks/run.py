@@ -48,6 +48,7 @@ def main() -> None:
     import bench_cfa
     import bench_report
     import bench_scoring
+    import bench_startup
     import bench_streaming
 
     n = 100_000 if args.quick else 1_000_000
@@ -81,6 +82,7 @@ def main() -> None:
     lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))
     lines.append(bench_report.markdown(bench_report.run(n=40_000 if args.quick else 400_000, repeat=1 if args.quick else 2,
                                                         peer_n=5_000 if args.quick else 20_000, peer_b=50 if args.quick else 200)))
+    lines.append(bench_startup.markdown(bench_startup.run(repeat=3 if args.quick else 7, slow_repeat=1 if args.quick else 3)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:
