@@ -136,8 +136,8 @@ def ncx2_cdf(x: float, df: float, nc: float) -> float:
 
     Examples
     --------
-    >>> round(ncx2_cdf(10.0, 4, 3.0), 10)
-    0.8061856103
+    >>> round(ncx2_cdf(10.0, 4, 3.0), 10)  # R: pchisq(10, 4, ncp = 3) = 0.783763181681781
+    0.7837631817
     """
     if math.isnan(x) or math.isnan(df) or math.isnan(nc):
         return math.nan
