@@ -13,7 +13,8 @@ steps for every estimator:
 4. ``test``: the test statistic as a :class:`TestStatistic`, from which one
    function, :func:`fit_measures`, computes every fit index.
 
-A new estimator is a new module with a subclass and a ``@register`` line.
+A new estimator is a new module with a subclass and a ``@register`` line; a built-in one is
+also named in ``_BUILTIN``, so that it is imported when first asked for.
 """
 
 from __future__ import annotations
