@@ -127,7 +127,7 @@ def run(sizes=(100, 1_000, 100_000)) -> list[dict]:
         path = dataset(n)
         df = pd.read_csv(path)
         res = cfa(df, MODEL)
-        t_ours = best_of(lambda: cfa(df, MODEL), 5)
+        t_ours = best_of(lambda df=df: cfa(df, MODEL), 5)
         row = {"n": n, "servmodels_s": t_ours, "servmodels_chisq": res.fit["chisq"],
                "servmodels_process_s": process_time_servmodels(path)}
         sem = run_semopy(df)
@@ -152,7 +152,7 @@ def run_robust(sizes=(1_000, 10_000), reps: int = 3) -> list[dict]:
         row: dict = {"n": n}
         for est in ("MLR", "WLSMV"):
             res = cfa(df, MODEL, estimator=est)
-            row[f"servmodels_{est}_s"] = best_of(lambda est=est: cfa(df, MODEL, estimator=est), reps)
+            row[f"servmodels_{est}_s"] = best_of(lambda est=est, df=df: cfa(df, MODEL, estimator=est), reps)
             row[f"servmodels_{est}_chisq_scaled"] = res.fit["chisq_scaled"]
         if shutil.which("Rscript"):
             with tempfile.TemporaryDirectory() as tmp:

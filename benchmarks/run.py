@@ -49,6 +49,7 @@ def main() -> None:
     import bench_planning
     import bench_report
     import bench_scoring
+    import bench_startup
     import bench_streaming
 
     n = 100_000 if args.quick else 1_000_000
@@ -84,6 +85,7 @@ def main() -> None:
                                                         peer_n=5_000 if args.quick else 20_000, peer_b=50 if args.quick else 200)))
     lines.append(bench_planning.markdown(bench_planning.run_closed(),
                                          bench_planning.run_mc(replications=20 if args.quick else 100)))
+    lines.append(bench_startup.markdown(bench_startup.run(repeat=3 if args.quick else 7, slow_repeat=1 if args.quick else 3)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import os
 import re
 import shutil
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,26 @@ def read_survey(*args: Any, **kwargs: Any) -> SurveyData:
     """:func:`servmodels.read_survey`, imported when a command first reads a file."""
     from .io import read_survey as read
 
+    _started()
     return read(*args, **kwargs)
+
+
+#: the garbage collector is paused while a ``servmodels`` process starts (see main)
+_gc_paused = False
+
+
+def _started() -> None:
+    """Start-up is over (the command's modules are imported; its data are about to be read).
+
+    Resume the garbage collector that :func:`main` paused, with the objects created so far
+    frozen (:func:`gc.freeze`): the ~10^6 functions, classes and tables of numpy, pandas & co.
+    are never garbage, and no later collection traverses them again.
+    """
+    global _gc_paused
+    if _gc_paused:
+        gc.freeze()
+        gc.enable()
+        _gc_paused = False
 
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -468,13 +488,17 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str, table: pd.DataFrame | None) -> None:
+def _emit(args: argparse.Namespace, payload: dict[str, Any] | Callable[[], dict[str, Any]],
+          text: str | Callable[[], str], table: pd.DataFrame | None) -> None:
+    """Write the table (--out) and print the JSON document or the text; a callable payload or text
+    is computed only when it is printed."""
     if getattr(args, "out", None) and table is not None:
         write_table(table, args.out)
     if args.json:
-        sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
+        doc = payload() if callable(payload) else payload
+        sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write((text() if callable(text) else text) + "\n")
         if getattr(args, "out", None) and table is not None:
             sys.stdout.write(f"wrote {args.out}\n")
 
@@ -529,12 +553,14 @@ def _cmd_score(args: argparse.Namespace) -> None:
 
     data = _read(args, args.scores)
     res = score(data, weights=_parse_weights(args.weights))
-    _emit(args, res.to_dict(), res.summary(), res.respondents if res.respondents is not None else res.items)
+    _emit(args, res.to_dict, res.summary, res.respondents if res.respondents is not None else res.items)
 
 
 @_reading
 def _cmd_score_stream(args: argparse.Namespace) -> None:
     from .streaming import dask_score, stream_score
+
+    _started()
 
     if args.weights or args.importance or args.outcome or args.groups or args.sheet:
         raise ParameterError("--stream/--dask score items only; drop --weights, --importance, --outcome, --group, --sheet")
@@ -562,7 +588,7 @@ def _cmd_score_stream(args: argparse.Namespace) -> None:
     else:
         res, _ = stream_score(args.file, inst, chunk_rows=args.chunk_rows, out=args.out, progress=_progress(args), **kw)
     args.out = None  # respondent scores were written chunk by chunk
-    _emit(args, res.to_dict(), res.summary(), None)
+    _emit(args, res.to_dict, res.summary, None)
 
 
 def _cmd_items(args: argparse.Namespace) -> None:
@@ -571,7 +597,7 @@ def _cmd_items(args: argparse.Namespace) -> None:
     code, needed = _scores_and_sets(args)
     data = _read(args, needed)
     res = item_analysis(data, scores=code, confidence_level=args.confidence_level)
-    _emit(args, res.to_dict(), res.summary(), res.items)
+    _emit(args, res.to_dict, res.summary, res.items)
 
 
 def _cmd_cfa(args: argparse.Namespace) -> None:
@@ -599,6 +625,7 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     reversed_cols: tuple[str, ...] = ()
     if model is not None:
         # user syntax: any numeric columns, no Likert checks
+        _started()
         data, meta = _reading(read_table)(args.file, sheet=args.sheet, encoding=args.encoding, decimal=args.decimal)
         _notes(args, meta.get("notes", ()))
         inst = get_instrument(args.instrument)
@@ -633,17 +660,22 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
                   nan_policy=args.nan_policy)
     if model is not None and reversed_cols:
         object.__setattr__(res, "reverse_keyed", reversed_cols)  # recorded like every other result
-    payload = res.to_dict()
-    # lavaan's column names in the CLI JSON (documented): est, pvalue
-    payload["parameters"] = [{("est" if k == "estimate" else "pvalue" if k == "p_value" else k): v for k, v in row.items()}
-                             for row in payload["parameters"]]
-    text = res.summary()
     if res.n_dropped and not args.quiet:
         sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) with missing answers dropped (listwise); "
                          f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
-    if inv is not None:
-        payload["invariance"] = jsonable(inv.to_frame())
-        text += "\n\n" + inv.summary()
+
+    def payload() -> dict[str, Any]:
+        doc = res.to_dict()
+        # lavaan's column names in the CLI JSON (documented): est, pvalue
+        doc["parameters"] = [{("est" if k == "estimate" else "pvalue" if k == "p_value" else k): v for k, v in row.items()}
+                             for row in doc["parameters"]]
+        if inv is not None:
+            doc["invariance"] = jsonable(inv.to_frame())
+        return doc
+
+    def text() -> str:
+        return res.summary() + ("\n\n" + inv.summary() if inv is not None else "")
+
     _emit(args, payload, text, res.parameters)
 
 
@@ -690,7 +722,7 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
     if res.n_dropped and not args.quiet:
         sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) dropped (missing answers); "
                          f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
-    _emit(args, res.to_dict(), res.summary(), res.dimensions.reset_index())
+    _emit(args, res.to_dict, res.summary, res.dimensions.reset_index())
 
 
 def _cmd_efa(args: argparse.Namespace) -> None:
@@ -701,7 +733,7 @@ def _cmd_efa(args: argparse.Namespace) -> None:
     res = efa(data, scores=code, n_factors=args.n_factors, method=args.method,
               rotation=None if args.rotation == "none" else args.rotation, n_iter=args.n_iter, rng=args.seed,
               progress=_progress(args))
-    _emit(args, res.to_dict(), res.summary(), res.loadings.reset_index(names="item"))
+    _emit(args, res.to_dict, res.summary, res.loadings.reset_index(names="item"))
 
 
 def _need_outcome(args: argparse.Namespace) -> None:
@@ -745,7 +777,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
                                     rng=args.seed, include_cfa=not args.no_cfa, options=_sem_options(args),
                                     progress=_progress(args))
-    _emit(args, res.to_dict(), res.summary(), None)
+    _emit(args, res.to_dict, res.summary, None)
 
 
 def _cmd_bootstrap(args: argparse.Namespace) -> None:
@@ -762,7 +794,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
                         poisson=args.poisson, adjust=args.adjust, progress=_progress(args))
     levels = ("item", "dimension", "overall", "perception") if args.level == "all" else (args.level,)
     table = res.table[res.table["level"].isin(levels)]
-    _emit(args, res.to_dict(levels), res.summary(levels=levels), table)
+    _emit(args, lambda: res.to_dict(levels), lambda: res.summary(levels=levels), table)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -1085,8 +1117,15 @@ def _cli_message(exc: ServmodelsError, args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``servmodels`` console script; returns the exit status."""
+    global _gc_paused
     args = build_parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
+    if argv is None and gc.isenabled():
+        # This process is the command (console script, python -m servmodels): importing numpy, pandas
+        # and the rest allocates ~10^6 objects, and the collector would traverse them in ~170 collections,
+        # about 10 % of a short command (docs/cli.md, Start-up).  Paused until _started().
+        gc.disable()
+        _gc_paused = True
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -1108,6 +1147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = _fit_line(" ".join(f"{type(exc).__name__}: {exc}".split()), 400)
         sys.stderr.write(f"servmodels: internal error: {text} (please report it; set SERVMODELS_DEBUG=1 for the traceback)\n")
         return EXIT_INTERNAL
+    finally:
+        if _gc_paused:  # a command that read no data
+            gc.enable()
+            _gc_paused = False
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from ._distributions import chi2_sf
 from ._exceptions import NumericalError, ServmodelsError
@@ -655,6 +654,8 @@ def _minres(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
         g = np.diag(L @ L.T + np.diag(psi) - R)
         return 0.5 * float((res**2).sum()), g
 
+    from scipy import optimize  # here: 0.3 s to import, and only EFA needs it
+
     res = optimize.minimize(fun, 1 - smc, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * len(R),
                             options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
     L = loads(res.x)
@@ -683,6 +684,8 @@ def _ml_efa(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
         L = loads(psi)
         g = np.diag(L @ L.T + np.diag(psi) - R) / psi**2
         return float(f), g
+
+    from scipy import optimize  # here: 0.3 s to import, and only EFA needs it
 
     res = optimize.minimize(fun, 1 - smc, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * len(R),
                             options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})

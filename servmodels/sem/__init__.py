@@ -24,10 +24,10 @@ Laid out one concern per module, as lavaan splits its R code:
 
 An estimator is looked up by ``(estimator, missing)`` in the registry
 (:func:`registered` lists them); adding one is one module with a registered
-subclass of :class:`Estimator`.
+subclass of :class:`Estimator`.  The built-in estimator modules are imported on
+their first look-up (``estimator._BUILTIN``), so an ML fit does not load the others.
 """
 
-from . import fiml, ml, mlr, wlsmv  # noqa: F401  (importing registers the estimators)
 from .api import cfa, instrument_model
 from .estimator import Estimator, get_estimator, register, registered
 from .fit_measures import TestStatistic, fit_measures

@@ -152,9 +152,15 @@ def model_data(data: Any, cols: Sequence[str], *, scores: str = "P", group: str 
 
 
 def _run(cls: Any, opts: SEMOptions, spec: Any, sample: SampleData) -> Any:
-    """Fit, translating numerical failures into NumericalError (never a raw LinAlgError)."""
+    """Fit, translating numerical failures into NumericalError (never a raw LinAlgError).
+
+    One BLAS thread: threads slow products of this size down and stall under load (servmodels._threads).
+    """
+    from .._threads import single_threaded_blas
+
     try:
-        return cls(opts).fit(spec, sample)
+        with single_threaded_blas():
+            return cls(opts).fit(spec, sample)
     except np.linalg.LinAlgError as exc:
         raise NumericalError(f"the {opts.label} fit met a singular matrix ({exc}): the model may not be "
                              "identified for these data, or some items are (nearly) collinear") from None

@@ -18,12 +18,14 @@ same way).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from .._distributions import bisect_root, chi2_sf, ncx2_cdf
+from .._distributions import brent_root, chi2_sf, ncx2_cdf, norm_ppf
 
 __all__ = ["TestStatistic", "fit_measures", "cfi", "tli", "rmsea", "rmsea_ci"]
 
@@ -110,15 +112,41 @@ def rmsea_ci(chisq: float, df: float, n: float, n_groups: int, level: float = 0.
     if cdf(0.0) < upper_p:
         lo = 0.0
     else:
-        lam = bisect_root(lambda v: cdf(v) - upper_p, 0.0, chisq)
+        lam = _noncentrality(cdf, chisq, df, upper_p, chisq)
         lo = float(np.sqrt(lam / (n * df)) * np.sqrt(n_groups))
     top = max(n, 4 * chisq)
     if cdf(top) - lower_p > 0 or cdf(0.0) < lower_p:
         hi = 0.0
     else:
-        lam = bisect_root(lambda v: cdf(v) - lower_p, 0.0, top)
+        lam = _noncentrality(cdf, chisq, df, lower_p, top)
         hi = float(np.sqrt(lam / (n * df)) * np.sqrt(n_groups))
     return lo, hi
+
+
+def _noncentrality(cdf: Callable[[float], float], chisq: float, df: float, p: float, top: float) -> float:
+    """The noncentrality in [0, top] at which ``cdf`` (falling in it) equals p.
+
+    Bracketed around the normal approximation of the noncentral chi-square (mean
+    df + lam, variance 2 (df + 2 lam)), whose solution is chisq - df + 2 z^2 -
+    2 z sqrt(chisq - df/2 + z^2) with z the normal p-quantile, then solved by Brent's
+    method: a handful of cdf evaluations, all near the root.
+    """
+    z = norm_ppf(p)
+    guess = chisq - df + 2 * z * z - 2 * z * math.sqrt(max(chisq - df / 2 + z * z, 0.0))
+    step = 0.1 * math.sqrt(2 * (df + 2 * max(guess, 0.0))) + 1e-3
+    a, b = min(max(guess - step, 0.0), top), min(max(guess + step, 0.0), top)
+    fa, fb = cdf(a) - p, cdf(b) - p
+    while fa < 0 and a > 0.0:  # the root is below the bracket
+        step *= 4
+        b, fb = a, fa
+        a = max(a - step, 0.0)
+        fa = cdf(a) - p
+    while fb > 0 and b < top:  # ... or above it
+        step *= 4
+        a, fa = b, fb
+        b = min(b + step, top)
+        fb = cdf(b) - p
+    return brent_root(lambda v: cdf(v) - p, a, b, f_lo=fa, f_hi=fb)
 
 
 def fit_measures(test: TestStatistic, *, npar: int, srmr: float, n_total: int, fmin: float | None = None,
