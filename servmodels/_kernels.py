@@ -1,0 +1,99 @@
+"""Compiled kernels (numba).  Import through :func:`servmodels._compiled.kernels` only: importing
+this module imports numba (about half a second), and every kernel here has a numpy twin that
+gives identical results (tests/test_kernels.py compares them).
+
+* :func:`ordinary_counts` - the bootstrap's draw-and-count step (the stream of
+  :mod:`servmodels._stream`: SplitMix64, Lemire's bounded integers, counted).
+* :func:`likert_pass` - the fused validate-and-score pass over int8/int16 Likert answers
+  (:mod:`servmodels._fastscore`).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = ["ordinary_counts", "bounded_indices"]
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_MASK = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+#: SplitMix64 outputs generated per vectorised block of the draw loop
+_PAIRS = 1024
+
+_jit = nb.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+
+
+@nb.njit(inline="always", cache=True)
+def _mix(z):  # SplitMix64's output function (as servmodels._stream._mix)
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@_jit
+def _draw(key, nn, need, row, buf, store):
+    """``need`` draws from [0, nn) of one resample's stream: added to the counts ``row`` (zeroed
+    by the caller), or with ``store`` written to ``row`` in the order drawn.
+
+    The common case - no rejection among a block's candidates - is a vectorisable loop filling
+    ``buf`` followed by the scatter; a block with a rejection (probability about
+    2 * _PAIRS * n / 2**32) is redone one candidate at a time, which consumes the 32-bit stream
+    exactly as servmodels._stream.bounded does."""
+    t = np.uint64((np.uint64(2**32) - nn) % nn)
+    j = 0
+    k = 0
+    while need > 0:
+        m = min(_PAIRS, (need + 1) // 2)
+        rej = 0
+        for i in range(m):
+            z = _mix(key + np.uint64(j + i + 1) * _GAMMA)
+            x0 = (z & _MASK) * nn
+            x1 = (z >> _S32) * nn
+            buf[2 * i] = np.uint32(x0 >> _S32)
+            buf[2 * i + 1] = np.uint32(x1 >> _S32)
+            rej |= np.int64((x0 & _MASK) < t) | np.int64((x1 & _MASK) < t)
+        if rej == 0:
+            take = min(2 * m, need)
+            if store:
+                for i in range(take):
+                    row[k + i] = buf[i]
+                k += take
+            else:
+                for i in range(take):
+                    row[buf[i]] += 1
+            need -= take
+        else:
+            for i in range(m):
+                z = _mix(key + np.uint64(j + i + 1) * _GAMMA)
+                for half in range(2):
+                    x = ((z >> _S32) if half else (z & _MASK)) * nn
+                    if need > 0 and (x & _MASK) >= t:
+                        if store:
+                            row[k] = x >> _S32
+                            k += 1
+                        else:
+                            row[x >> _S32] += 1
+                        need -= 1
+        j += m
+
+
+@_jit
+def ordinary_counts(keys, n, out):
+    """Row r of ``out`` = counts of the n draws of resample r (ordinary design)."""
+    buf = np.empty(2 * _PAIRS, dtype=np.uint32)
+    for r in range(keys.shape[0]):
+        row = out[r]
+        row[:] = 0
+        _draw(keys[r], np.uint64(n), n, row, buf, False)
+
+
+@_jit
+def bounded_indices(key, m, count):
+    """``count`` draws from [0, m) of the stream of ``key`` (as servmodels._stream.bounded)."""
+    out = np.empty(count, dtype=np.int64)
+    _draw(np.uint64(key), np.uint64(m), count, out, np.empty(2 * _PAIRS, dtype=np.uint32), True)
+    return out
+
