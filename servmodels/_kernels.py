@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["ordinary_counts", "bounded_indices"]
+__all__ = ["ordinary_counts", "bounded_indices", "score_rows"]
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -97,3 +97,89 @@ def bounded_indices(key, m, count):
     _draw(np.uint64(key), np.uint64(m), count, out, np.empty(2 * _PAIRS, dtype=np.uint32), True)
     return out
 
+
+
+@_jit
+def score_rows(Xt, i0, i1, p, nsets, dim_items, dim_sizes, lcm, name_a, name_b, block, write_block,
+               item_sum, item_sq, cross, dim_sum, dim_sq):
+    """The fused scoring pass over respondents i0..i1 (as servmodels.scoring.score / score_moments).
+
+    ``Xt`` (nsets * p, n): the answers of score set s, item j in row ``s * p + j`` (integers).
+    Score k is set ``name_a[k]``, or the gap ``name_a[k] - name_b[k]`` when ``name_b[k] >= 0``.
+    Adds to the exact integer accumulators ``item_sum, item_sq`` (nsets, p), ``cross`` (N, p: sum of
+    a_j * b_j of each gap), ``dim_sum, dim_sq`` (N, D + 1: dimension sums S_d and the overall
+    numerator sum_d S_d * lcm / size_d) and, with ``write_block``, writes the respondent scores
+    ``S_d / size_d`` and ``overall / (D * lcm)`` to ``block[k * (D + 1) + d, i]`` - the same integer
+    sums and the same IEEE divisions as the numpy code, so identical results."""
+    # (1-D slices in the inner loops: indexing the 2-D arrays there keeps LLVM from vectorising)
+    D = dim_sizes.shape[0]
+    N = name_a.shape[0]
+    BL = 2048
+    ds = np.empty((nsets, D, BL), dtype=np.int64)
+    ov = np.empty(BL, dtype=np.int64)
+    for b0 in range(i0, i1, BL):
+        m = min(BL, i1 - b0)
+        for s in range(nsets):
+            for j in range(p):
+                x = Xt[s * p + j, b0 : b0 + m]
+                a1 = 0
+                a2 = 0
+                for i in range(m):
+                    v = np.int64(x[i])
+                    a1 += v
+                    a2 += v * v
+                item_sum[s, j] += a1
+                item_sq[s, j] += a2
+            for d in range(D):
+                acc = ds[s, d, :m]
+                acc[:] = 0
+                for t in range(dim_sizes[d]):
+                    x = Xt[s * p + dim_items[d, t], b0 : b0 + m]
+                    for i in range(m):
+                        acc[i] += x[i]
+        for k in range(N):
+            a = name_a[k]
+            b = name_b[k]
+            if b >= 0:
+                for j in range(p):
+                    xa = Xt[a * p + j, b0 : b0 + m]
+                    xb = Xt[b * p + j, b0 : b0 + m]
+                    c = 0
+                    for i in range(m):
+                        c += np.int64(xa[i]) * np.int64(xb[i])
+                    cross[k, j] += c
+            o = ov[:m]
+            o[:] = 0
+            for d in range(D):
+                size = dim_sizes[d]
+                fsize = np.float64(size)
+                w = lcm // size
+                sa = ds[a, d, :m]
+                sb = ds[b, d, :m] if b >= 0 else ds[a, d, :m]
+                sign = 1 if b >= 0 else 0
+                out = block[k * (D + 1) + d, b0 : b0 + m] if write_block else block[0, :1]
+                s1 = 0
+                s2 = 0
+                for i in range(m):
+                    v = sa[i] - sign * sb[i]
+                    o[i] += v * w
+                    s1 += v
+                    s2 += v * v
+                if write_block:
+                    for i in range(m):
+                        out[i] = (sa[i] - sign * sb[i]) / fsize
+                dim_sum[k, d] += s1
+                dim_sq[k, d] += s2
+            s1 = 0
+            s2 = 0
+            fden = np.float64(D * lcm)
+            for i in range(m):
+                v = o[i]
+                s1 += v
+                s2 += v * v
+            if write_block:
+                out = block[k * (D + 1) + D, b0 : b0 + m]
+                for i in range(m):
+                    out[i] = o[i] / fden
+            dim_sum[k, D] += s1
+            dim_sq[k, D] += s2
