@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["ordinary_counts", "bounded_indices", "score_rows"]
+__all__ = ["ordinary_counts", "bounded_indices", "score_rows", "pair_sums"]
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -183,3 +183,22 @@ def score_rows(Xt, i0, i1, p, nsets, dim_items, dim_sizes, lcm, name_a, name_b, 
                     out[i] = o[i] / fden
             dim_sum[k, D] += s1
             dim_sq[k, D] += s2
+
+
+@_jit
+def pair_sums(Xt, m, cols, pairs, total, cross):
+    """Exact sums over the first m respondents: ``total[c] = sum x[cols[c]]`` and, for each pair,
+    ``cross[q] = sum x[pairs[q, 0]] * x[pairs[q, 1]]``.  ``Xt`` (items, n): item j's answers in row j."""
+    for c in range(cols.shape[0]):
+        x = Xt[cols[c], :m]
+        a = 0
+        for i in range(m):
+            a += np.int64(x[i])
+        total[c] = a
+    for q in range(pairs.shape[0]):
+        x = Xt[pairs[q, 0], :m]
+        y = Xt[pairs[q, 1], :m]
+        a = 0
+        for i in range(m):
+            a += np.int64(x[i]) * np.int64(y[i])
+        cross[q] = a
