@@ -18,9 +18,12 @@ kernel does exact integer arithmetic, so its results do not depend on the compil
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import ModuleType
 
-__all__ = ["ENV_DISABLE", "kernels", "numba_disabled"]
+__all__ = ["ENV_DISABLE", "kernels", "numba_disabled", "numpy_only"]
 
 #: set to anything but "" or "0" to force the pure-numpy code
 ENV_DISABLE = "SERVMODELS_NO_NUMBA"
@@ -28,9 +31,23 @@ ENV_DISABLE = "SERVMODELS_NO_NUMBA"
 _loaded: dict[str, ModuleType | None] = {}
 
 
+_NUMPY_ONLY: ContextVar[bool] = ContextVar("servmodels_numpy_only", default=False)
+
+
 def numba_disabled() -> bool:
-    """True when ``SERVMODELS_NO_NUMBA`` asks for the pure-numpy code."""
-    return os.environ.get(ENV_DISABLE, "").strip() not in ("", "0")
+    """True when ``SERVMODELS_NO_NUMBA`` asks for the pure-numpy code (or inside :func:`numpy_only`)."""
+    return _NUMPY_ONLY.get() or os.environ.get(ENV_DISABLE, "").strip() not in ("", "0")
+
+
+@contextmanager
+def numpy_only() -> Iterator[None]:
+    """Use the numpy code within this block (a job judged too small for numba as a whole, whose
+    pieces would otherwise each decide for themselves)."""
+    token = _NUMPY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _NUMPY_ONLY.reset(token)
 
 
 def kernels(size: int | None = None, min_size: int = 0) -> ModuleType | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +33,10 @@ from .instrument import Instrument, get_instrument
 __all__ = ["validate_survey", "NanPolicy"]
 
 NanPolicy = Literal["raise", "omit", "fiml"]
+#: set by servmodels.streaming while it validates chunks: the data-level warnings that need the whole
+#: file (singular item sets, the reverse-key check) are skipped per chunk (the stream derives its
+#: warnings from the merged moments); errors are checked exactly as always
+CHUNK_MODE: ContextVar[bool] = ContextVar("servmodels_chunk_mode", default=False)
 _NAN_POLICIES = ("raise", "omit", "fiml")
 
 
@@ -314,6 +319,68 @@ def _key_check(inst: Instrument, responses: Mapping[str, np.ndarray]) -> str | N
     return "; ".join(msgs)
 
 
+def survey_from_arrays(
+    columns: Mapping[str, np.ndarray],
+    instrument: Instrument,
+    *,
+    row_offset: int = 0,
+    source: str | None = None,
+    **options: Any,
+) -> SurveyData | None:
+    """:func:`validate_survey` for the common case of columns that are plain integer arrays (e.g.
+    zero-copy views of Arrow buffers), without building a DataFrame.
+
+    Returns the same SurveyData as ``validate_survey(pd.DataFrame(columns), instrument, ...)`` (chunk
+    mode: without the whole-data warnings), or None when the quick checks cannot decide - a column
+    missing, not integer, out of range, or the instrument needing id, outcome, group or importance
+    columns - so that the caller runs :func:`validate_survey`, which names every problem.
+    """
+    if not CHUNK_MODE.get():  # in memory, the whole-data warnings need the full validation
+        return None
+    if set(options) - {"scale", "score_sets", "column_map", "respondent_id", "nan_policy"}:
+        return None
+    if options.get("respondent_id") is not None:
+        return None
+    inst = _resolve_columns(instrument, scale=options.get("scale"), score_sets=options.get("score_sets"),
+                            column_map=options.get("column_map"), outcome=None, respondent_id=None, groups=None,
+                            importance=None)
+    if inst.respondent_id or inst.outcome or inst.groups or inst.importance:
+        return None
+    item_cols = {s: inst.columns(s) for s in inst.score_sets}
+    arrays = []
+    for cols in item_cols.values():
+        for c in cols:
+            a = columns.get(c)
+            if a is None or a.ndim != 1 or a.dtype.kind not in "iu":
+                return None
+            arrays.append(a)
+    n = len(arrays[0]) if arrays else 0
+    if n == 0 or any(len(a) != n for a in arrays):
+        return None
+    lo, hi = inst.scale
+    ranges = [(a.min(), a.max()) for a in arrays]
+    if any(vmin < lo or vmax > hi for vmin, vmax in ranges):
+        return None
+    dt = _int_dtype_for(lo, hi)
+    stacked = np.empty((n, len(arrays)), dtype=dt, order="F")
+    reverse_idx = {inst.items.index(i) for i in inst.reverse}
+    p = len(inst.items)
+    for j, a in enumerate(arrays):
+        stacked[:, j] = a
+        if j % p in reverse_idx:
+            np.subtract(lo + hi, stacked[:, j], out=stacked[:, j])
+    stacked.flags.writeable = False
+    responses = {}
+    for k, s in enumerate(item_cols):
+        view = stacked[:, k * p : (k + 1) * p]
+        view.flags.writeable = False
+        responses[s] = view
+    return SurveyData(instrument=inst, responses=responses,
+                      rows=np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64),
+                      groups=pd.DataFrame(index=pd.RangeIndex(n)), n_dropped=0, dropped_rows=(), source=source,
+                      metadata={}, warnings=())
+
+
 def validate_survey(
     frame: pd.DataFrame,
     instrument: Instrument | str = "servqual25",
@@ -548,10 +615,11 @@ def validate_survey(
         warnings.warn(msg, ConstantItemWarning, stacklevel=3)
         issued.append(msg)
     # singular item sets (identical or collinear items, n <= items), named before any model is fitted
-    for msg in _item_diagnostics(responses, item_cols):
+    # (not per chunk of a stream, whose warnings come from the merged moments)
+    for msg in [] if CHUNK_MODE.get() else _item_diagnostics(responses, item_cols):
         warnings.warn(msg, SingularDataWarning, stacklevel=3)
         issued.append(msg)
-    if check_keys:
+    if check_keys and not CHUNK_MODE.get():
         msg = _key_check(inst, responses)
         if msg:
             warnings.warn(msg, ReverseKeyWarning, stacklevel=3)
