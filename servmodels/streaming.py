@@ -179,10 +179,10 @@ def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = 
 
 def _parquet_tables(path: Path, chunk_rows: int) -> Iterator[Any]:
     """Arrow tables of ``chunk_rows`` rows (the last one shorter), in file order."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from concurrent.futures import ThreadPoolExecutor
 
     # row group by row group: ParquetFile.iter_batches keeps memory growing with the file
     # (about 5 MB per batch here), reading whole row groups keeps it bounded.  The next row group is
