@@ -147,3 +147,109 @@ def test_stream_keys_do_not_depend_on_the_number_drawn():
     b = _seeds(8, 1100).keys
     assert np.array_equal(a[:1100], b)
     assert len(np.unique(a)) == 3000
+
+
+# ----------------------------------------------------------------------------- validate and score
+import pandas as pd  # noqa: E402
+
+import servmodels as sm  # noqa: E402
+import servmodels._validation as val  # noqa: E402
+import servmodels.scoring as sc  # noqa: E402
+
+
+def _likert(n, inst, seed, dtype=np.int8):
+    rng = np.random.default_rng(seed)
+    cols = [c for s in inst.score_sets for c in inst.columns(s)]
+    lo, hi = inst.scale
+    return pd.DataFrame(rng.integers(lo, hi + 1, size=(n, len(cols))).astype(dtype), columns=cols)
+
+
+def _both(monkeypatch, fn):
+    """fn() with the compiled kernels forced (thresholds 0) and with SERVMODELS_NO_NUMBA=1."""
+    monkeypatch.setattr(sc, "KERNEL_MIN_CELLS", 0)
+    monkeypatch.setattr(val, "KERNEL_MIN_CELLS", 0)
+    monkeypatch.delenv(_compiled.ENV_DISABLE, raising=False)
+    fast = fn()
+    monkeypatch.setenv(_compiled.ENV_DISABLE, "1")
+    slow = fn()
+    monkeypatch.delenv(_compiled.ENV_DISABLE)
+    return fast, slow
+
+
+THREE = {"name": "zot", "dimensions": {"a": [1, 2, 3], "b": [4, 5], "c": [6, 7, 8, 9]},
+         "score_sets": ["E", "P", "M", "D"], "scale": [1, 9], "reverse": [2, 7]}
+
+
+@pytest.mark.parametrize("inst, dtype", [(sm.get_instrument("servqual25").with_scale(1, 5), np.int8),
+                                         (sm.get_instrument("servqual22"), np.int16),
+                                         (sm.get_instrument(THREE), np.int64)])
+def test_score_kernel_equals_numpy(monkeypatch, inst, dtype):
+    df = _likert(250_001, inst, 5, dtype)  # odd n: the two workers get unequal halves
+    fast, slow = _both(monkeypatch, lambda: sm.score(df, instrument=inst, check_keys=False))
+    pd.testing.assert_frame_equal(fast.respondents, slow.respondents, check_exact=True)
+    pd.testing.assert_frame_equal(fast.items, slow.items, check_exact=True)
+    pd.testing.assert_frame_equal(fast.dimensions, slow.dimensions, check_exact=True)
+    data = sm.validate_survey(df, inst, check_keys=False)
+    mf, ms = _both(monkeypatch, lambda: sc.score_moments(data))
+    assert mf.dims == ms.dims
+    for key in mf.items:
+        assert all(np.array_equal(a, b) for a, b in zip(mf.items[key], ms.items[key]))
+
+
+def test_validation_same_with_and_without_numba(monkeypatch):
+    inst = sm.get_instrument("servqual25").with_scale(1, 5)
+    df = _likert(300_000, inst, 9)
+    df["P3"] = 6 - df["P2"]  # a reverse-keyed-looking item and a perfectly correlated pair
+    with pytest.warns(sm.ServmodelsWarning):
+        fast, slow = _both(monkeypatch, lambda: sm.validate_survey(df, inst))
+    assert fast.warnings == slow.warnings and len(fast.warnings) == 2
+    for s in fast.responses:
+        assert np.array_equal(fast.responses[s], slow.responses[s])
+    # the screen on the first respondents must not hide what only the later ones show: an exact
+    # relation present in the whole data is present in any subset, so only false alarms can occur
+    assert any("P2 and P3" in w for w in fast.warnings)
+
+
+def test_head_moments_kernel_equals_numpy(monkeypatch):
+    inst = sm.get_instrument("servqual22")
+    data = sm.validate_survey(_likert(210_000, inst, 3), inst, check_keys=False)
+    fast, slow = _both(monkeypatch, lambda: val._integer_head_moments(data.responses["P"], inst))
+    for d in fast:
+        assert fast[d][0] == slow[d][0] == 200_000
+        assert np.array_equal(fast[d][1], slow[d][1]) and np.array_equal(fast[d][2], slow[d][2])
+    x = data.responses["P"][:200_000, :4].astype(np.int64)  # tangibles: items 1-4
+    assert np.array_equal(fast["tangibles"][2], x.T @ x)
+
+
+# ----------------------------------------------------------------------------- streaming Arrow path
+def _write_parquet(df, path, row_group):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, row_group_size=row_group)
+
+
+def test_arrow_stream_equals_in_memory_scores(tmp_path):
+    inst = sm.get_instrument("servqual25").with_scale(1, 5).with_reverse(["3", "17"])
+    df = _likert(5003, inst, 4)
+    _write_parquet(df, tmp_path / "s.parquet", 1000)
+    res, mom = sm.streaming.stream_score(tmp_path / "s.parquet", inst, chunk_rows=700)
+    ref = sm.score(df, instrument=inst, check_keys=False)
+    pd.testing.assert_frame_equal(res.dimensions, ref.dimensions, check_exact=True)
+    pd.testing.assert_frame_equal(res.items, ref.items, check_exact=True)
+    assert mom.n == 5003
+
+
+def test_arrow_stream_errors_are_the_pandas_paths(tmp_path):
+    inst = sm.get_instrument("servqual25").with_scale(1, 5)
+    df = _likert(3000, inst, 6)
+    df.loc[2500, "P7"] = 9
+    df.loc[10, "E1"] = 0
+    _write_parquet(df, tmp_path / "bad.parquet", 1000)
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(sm.ValidationError) as a:
+        sm.streaming.stream_score(tmp_path / "bad.parquet", inst, chunk_rows=600)
+    with pytest.raises(sm.ValidationError) as b:
+        sm.streaming.stream_score(tmp_path / "bad.csv", inst, chunk_rows=600)
+    assert a.value.problems == b.value.problems
+    assert "row 2501" in str(a.value) and "row 11" in str(a.value)
