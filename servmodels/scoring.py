@@ -426,6 +426,31 @@ def _numpy_dim_moments(data: SurveyData, names: list[tuple[str, Any]], index: li
     return dim_moments
 
 
+#: respondents per block of the numpy moments (temporaries stay in cache instead of fresh memory)
+_NUMPY_BLOCK_ROWS = 65_536
+
+
+def _numpy_moments(data: SurveyData, names: list[tuple[str, Any]], index: list[np.ndarray],
+                   lcm: int) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[tuple[str, str], tuple[int, int]]]:
+    """Item and dimension moments in numpy, by blocks of respondents (exact integers, summed)."""
+    import dataclasses
+
+    n = data.n_respondents
+    if n <= 2 * _NUMPY_BLOCK_ROWS:
+        return _item_moments(data, names), _numpy_dim_moments(data, names, index, lcm)
+    items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    dims: dict[tuple[str, str], tuple[int, int]] = {}
+    for start in range(0, n, _NUMPY_BLOCK_ROWS):
+        part = dataclasses.replace(data, rows=data.rows[start : start + _NUMPY_BLOCK_ROWS],
+                                   responses={s: a[start : start + _NUMPY_BLOCK_ROWS] for s, a in data.responses.items()})
+        it, dm = _item_moments(part, names), _numpy_dim_moments(part, names, index, lcm)
+        for key, (t, q) in it.items():
+            items[key] = (t, q) if key not in items else (items[key][0] + t, items[key][1] + q)
+        for key, (t, q) in dm.items():
+            dims[key] = (t, q) if key not in dims else (dims[key][0] + t, dims[key][1] + q)
+    return items, dims
+
+
 def score_moments(data: SurveyData, *, cross: bool = False) -> ScoreMoments:
     """The mergeable moments of :func:`score` for one batch of respondents (no respondent table)."""
     data.require_complete("score_moments")
@@ -440,7 +465,7 @@ def score_moments(data: SurveyData, *, cross: bool = False) -> ScoreMoments:
     if fast is not None:
         item_moments, dim_moments = fast
     else:
-        item_moments, dim_moments = _item_moments(data, names), _numpy_dim_moments(data, names, index, lcm)
+        item_moments, dim_moments = _numpy_moments(data, names, index, lcm)
     mom = ScoreMoments(inst, tuple(names), data.n_respondents, item_moments, dim_moments,
                        data.n_dropped, tuple(data.dropped_rows), None, data.warnings)
     if cross:
