@@ -118,6 +118,70 @@ def run(n: int = 10_000_000, formats: tuple[str, ...] = ("parquet", "csv"), chun
     return out
 
 
+def _process_seconds(argv: list[str]) -> float:
+    import os
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - t0
+
+
+def interface(n: int = 2_000_000, repeat: int = 5) -> dict:
+    """Issue 16 part 5: ``servmodels score FILE.parquet --stream`` against ``pyarrow.parquet.read_table``
+    on the same file, both as whole processes (interpreter start and imports included), best of
+    ``repeat``, alternating; and in one process, the stream against the bare read (best of 3)."""
+    import time
+
+    path = make_files(n, formats=("parquet",))["parquet"]
+    cli = [sys.executable, "-m", "servmodels.cli", "score", str(path), "--stream", "--scale", "1", "5"]
+    bare = [sys.executable, "-c", f"import pyarrow.parquet as pq; pq.read_table({str(path)!r})"]
+    _process_seconds(cli)  # warm the page cache and any compiled-code cache
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(_process_seconds(cli))
+        theirs.append(_process_seconds(bare))
+    import pyarrow.parquet as pq
+
+    import servmodels as sm
+    from servmodels.streaming import stream_score
+
+    inst = sm.get_instrument("servqual25").with_scale(1, 5)
+    stream_score(path, inst)
+    t_stream, t_read = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        stream_score(path, inst)
+        t_stream.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        pq.read_table(path)
+        t_read.append(time.perf_counter() - t0)
+    out = {"n": n, "process_servmodels_s": min(ours), "process_pyarrow_s": min(theirs),
+           "process_ratio": min(ours) / min(theirs), "stream_s": min(t_stream), "read_table_s": min(t_read),
+           "speed_vs_read": min(t_read) / min(t_stream)}
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def markdown_interface(r: dict) -> str:
+    return "\n".join([
+        "### Parquet stream against pyarrow's read (issue 16 part 5)",
+        "",
+        f"{r['n']:,} rows x 50 int8 items. Whole processes, best of 5 alternating: `servmodels score FILE --stream",
+        "--scale 1 5` against `python -c \"pq.read_table(FILE)\"`; in one process, best of 3: `stream_score`",
+        "against `pq.read_table`.",
+        "",
+        "| servmodels process s | pyarrow process s | ratio | stream_score s | read_table s | stream speed / read speed |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {r['process_servmodels_s']:.2f} | {r['process_pyarrow_s']:.2f} | {r['process_ratio']:.2f} | "
+        f"{r['stream_s']:.2f} | {r['read_table_s']:.2f} | {r['speed_vs_read']:.2f} |",
+        "",
+        "Targets: process ratio <= 1.25; stream speed >= 0.8x the bare read.",
+        "",
+    ])
+
+
 def markdown(r: dict) -> str:
     lines = [
         "## Streaming scoring (`benchmarks/bench_streaming.py`)",
@@ -149,6 +213,9 @@ def markdown(r: dict) -> str:
 
 
 if __name__ == "__main__":
+    if "--interface" in sys.argv:
+        print(markdown_interface(interface()))
+        raise SystemExit(0)
     n_rows = int(float(sys.argv[1])) if len(sys.argv) > 1 else 10_000_000
     chunk_rows = int(float(sys.argv[2])) if len(sys.argv) > 2 else 1_000_000
     print(markdown(run(n_rows, formats=("parquet",) if n_rows > 20_000_000 else ("parquet", "csv"), chunk=chunk_rows)))

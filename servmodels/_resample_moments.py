@@ -38,8 +38,10 @@ __all__ = ["MomentSums", "resample_moments", "all_pairs", "weighted_cov", "alpha
 BLOCK_ROWS = 1 << 16
 #: keep the blocks of Z in memory when they need at most this many bytes (else rebuilt per batch)
 CACHE_BYTES = 1 << 30
-#: counts per batch (batch_size x n) when no batch size is given: 100 MB of float32 per worker
-BATCH_ELEMENTS = 25_000_000
+#: counts per batch (batch_size x n) when no batch size is given: 32 MB of float32 per worker (64
+#: resamples at n = 100 000: large enough for an efficient BLAS product, small enough to stay mostly
+#: in the last-level cache between the draw kernel and the product)
+BATCH_ELEMENTS = 8_000_000
 _F32_EXACT = float(2**24)
 _F64_EXACT = float(2**53)
 
@@ -120,8 +122,9 @@ class _Design:
         return self._cache[start] if self._cache is not None else self._build(start)
 
 
-def _counts_into(buf: np.ndarray, sl: slice, n: int, seeds: list | None, indices: np.ndarray | None,
+def _counts_into(buf: np.ndarray, sl: slice, n: int, seeds: Any, indices: np.ndarray | None,
                  clusters: np.ndarray | None, strata: np.ndarray | None, poisson: bool) -> np.ndarray:
+    """Counts of the resamples ``sl`` into ``buf``; the whole job's size decides numpy or the kernel."""
     from .bootstrap import resample_counts
 
     if indices is not None:
@@ -129,12 +132,13 @@ def _counts_into(buf: np.ndarray, sl: slice, n: int, seeds: list | None, indices
         for r, idx in enumerate(indices[sl]):
             C[r] = np.bincount(idx, minlength=n)
         return C
-    return resample_counts(seeds[sl], n, clusters=clusters, strata=strata, poisson=poisson, out=buf)
+    return resample_counts(seeds[sl], n, clusters=clusters, strata=strata, poisson=poisson, out=buf,
+                           total_draws=len(seeds) * n)
 
 
 def resample_moments(X: np.ndarray, n_resamples: int | None = None, rng: Any = None, *,
                      pairs: np.ndarray | None = None, shift: np.ndarray | None = None,
-                     seeds: list[np.random.SeedSequence] | None = None, indices: np.ndarray | None = None,
+                     seeds: Any = None, indices: np.ndarray | None = None,
                      clusters: np.ndarray | None = None, strata: np.ndarray | None = None, poisson: bool = False,
                      batch_size: int | None = None, block_rows: int | None = None, n_workers: int = 2,
                      progress: bool = False, desc: str = "bootstrap", bar: Any = None) -> MomentSums:
@@ -145,14 +149,15 @@ def resample_moments(X: np.ndarray, n_resamples: int | None = None, rng: Any = N
     X : ndarray (n, p)
         Respondents x columns (integer-valued columns are summed exactly).
     n_resamples, rng :
-        Resample r uses child r of the SeedSequence of ``rng`` (``servmodels.bootstrap``'s
-        stream: ``integers(0, n, n)`` from ``default_rng(child)``, counted).
+        Resample r is resample r of the stream of ``rng`` (:mod:`servmodels._stream`: n uniform
+        draws from SplitMix64 with Lemire's method, counted by a compiled kernel when numba is
+        installed, else by numpy, with identical counts).
     pairs : ndarray (m, 2), optional
         Column pairs whose cross-products are summed (:func:`all_pairs` for a covariance).
     shift : ndarray (p,), optional
         Subtracted before summing; default the integer middle of each integer column's range.
-    seeds : list of SeedSequence, optional
-        The resamples' streams, instead of ``n_resamples`` and ``rng``.
+    seeds : ResampleStream, optional
+        The resamples' keys (:func:`servmodels.bootstrap._seeds`), instead of ``n_resamples`` and ``rng``.
     indices : ndarray (B, n), optional
         Resamples given as row indices (replaying another program's resamples).
     clusters, strata, poisson :

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +33,10 @@ from .instrument import Instrument, get_instrument
 __all__ = ["validate_survey", "NanPolicy"]
 
 NanPolicy = Literal["raise", "omit", "fiml"]
+#: set by servmodels.streaming while it validates chunks: the data-level warnings that need the whole
+#: file (singular item sets, the reverse-key check) are skipped per chunk (the stream derives its
+#: warnings from the merged moments); errors are checked exactly as always
+CHUNK_MODE: ContextVar[bool] = ContextVar("servmodels_chunk_mode", default=False)
 _NAN_POLICIES = ("raise", "omit", "fiml")
 
 
@@ -71,6 +76,8 @@ class _Checker:
         self.missing: dict[str, np.ndarray] = {}
         # cells already reported as invalid (text) are not reported again as missing
         self.invalid: dict[str, np.ndarray] = {}
+        # (min, max) of plain integer columns, from the range check (reused for the constant check)
+        self.ranges: dict[str, tuple[Any, Any]] = {}
 
     def add(self, kind: str, column: str | None, detail: str, mask: np.ndarray | None = None) -> None:
         self.problems.append(_problem(kind, column, detail, mask, self.rows))
@@ -114,6 +121,7 @@ def _check_items(
             # fast path for plain integer arrays: no missing values, no fractions possible
             values = series.to_numpy()
             vmin, vmax = (values.min(), values.max()) if values.size else (lo, hi)
+            chk.ranges[col] = (vmin, vmax)
             if vmin < lo or vmax > hi:
                 bad = (values < lo) | (values > hi)
                 chk.add("out_of_range", col, f"values outside the scale {lo}-{hi} ({_examples(values[bad])})", bad)
@@ -168,6 +176,73 @@ def _resolve_columns(
 _KEY_CHECK_ROWS = 200_000
 
 
+#: the compiled cross-products of the key check are used from this many answers on (as scoring's)
+KERNEL_MIN_CELLS = 25_000_000
+#: rows per block of the exact float32 cross-products of the key check
+_HEAD_BLOCK = 16_384
+#: respondents of the quick singularity screen (the full check runs only when it finds something)
+_DIAG_HEAD_ROWS = 20_000
+
+
+def _integer_head_moments(arr: np.ndarray, inst: Instrument) -> dict[str, tuple[int, np.ndarray, np.ndarray]]:
+    """Per dimension: rows m, column sums and cross-product matrix X'X of the first
+    :data:`_KEY_CHECK_ROWS` respondents (integer answers, none missing), exact.
+
+    Summed in float32 blocks of :data:`_HEAD_BLOCK` rows while every block sum stays below 2**24
+    (exact integers; else float64), as int64: the same numbers as ``np.corrcoef`` would start from,
+    without a float64 copy of 200 000 rows per dimension."""
+    head = arr[:_KEY_CHECK_ROWS]
+    m = head.shape[0]
+    groups = {d: [inst.items.index(i) for i in items] for d, items in inst.dimensions.items() if len(items) >= 2}
+    from ._compiled import kernels
+
+    k = kernels(arr.size, KERNEL_MIN_CELLS)
+    if k is not None and arr.flags.f_contiguous and m:
+        out = {}
+        for d, idx in groups.items():
+            cols = np.array(idx, dtype=np.int64)
+            pairs = np.array([(a, b) for a in idx for b in idx], dtype=np.int64)
+            total = np.zeros(len(idx), dtype=np.int64)
+            cross = np.zeros(len(pairs), dtype=np.int64)
+            k.pair_sums(arr.T, m, cols, pairs, total, cross)
+            out[d] = (m, total, cross.reshape(len(idx), len(idx)))
+        return out
+    biggest = float(np.abs(head).max()) if m else 0.0
+    dtype = np.float32 if _HEAD_BLOCK * biggest * biggest < 2**24 else np.float64
+    order = [j for idx in groups.values() for j in idx]
+    spans, at = {}, 0
+    for d, idx in groups.items():
+        spans[d] = (at, at + len(idx))
+        at += len(idx)
+    # Fortran order: each column is copied (and converted) contiguously, each dimension a column block
+    buf = np.empty((min(m, _HEAD_BLOCK), len(order)), dtype=dtype, order="F")
+    cross = {d: np.zeros((b - a, b - a), dtype=np.int64) for d, (a, b) in spans.items()}
+    total = np.array([int(head[:, j].sum(dtype=np.int64)) for j in order], dtype=np.int64)
+    for start in range(0, m, _HEAD_BLOCK):
+        rows = min(_HEAD_BLOCK, m - start)
+        x = buf[:rows]
+        for jj, j in enumerate(order):
+            x[:, jj] = head[start : start + rows, j]
+        for d, (a, b) in spans.items():
+            xd = x[:, a:b]
+            cross[d] += np.rint(xd.T @ xd).astype(np.int64)
+    return {d: (m, total[a:b], cross[d]) for d, (a, b) in spans.items()}
+
+
+def _item_diagnostics(responses: Mapping[str, np.ndarray], item_cols: Mapping[str, Sequence[str]]) -> list[str]:
+    """:func:`servmodels._numerics.item_diagnostics`, screened on the first respondents first.
+
+    An exact linear relation among integer answers (identical, perfectly correlated or collinear
+    items, a constant item) that holds for all respondents holds for the first ones too, so when
+    the first :data:`_DIAG_HEAD_ROWS` show no finding at all, the whole data show none; otherwise
+    the full check runs and its findings are reported."""
+    if all(a.dtype.kind == "i" and a.shape[0] > _DIAG_HEAD_ROWS for a in responses.values()):
+        head = {s: a[:_DIAG_HEAD_ROWS] for s, a in responses.items()}
+        if not item_diagnostics(head, item_cols, constant=True):
+            return []
+    return item_diagnostics(responses, item_cols)
+
+
 def _key_check(inst: Instrument, responses: Mapping[str, np.ndarray]) -> str | None:
     """Message naming the items that look reverse-keyed, or None.
 
@@ -180,18 +255,33 @@ def _key_check(inst: Instrument, responses: Mapping[str, np.ndarray]) -> str | N
     flagged: dict[str, list[str]] = {}
     for s, arr in responses.items():
         cols = inst.columns(s)
+        exact = _integer_head_moments(arr, inst) if arr.dtype.kind == "i" else None
         for dim, items in inst.dimensions.items():
             if len(items) < 2:
                 continue
             idx = [inst.items.index(i) for i in items]
-            x = np.asarray(arr[:_KEY_CHECK_ROWS * 2, idx], dtype=np.float64)
-            x = x[~np.isnan(x).any(axis=1)][:_KEY_CHECK_ROWS]
-            if x.shape[0] < 3:
-                continue
-            sd = x.std(axis=0)
-            if np.any(sd == 0):
-                continue  # constant items are warned about separately; correlations undefined
-            r = np.corrcoef(x, rowvar=False)
+            if exact is not None:
+                m, total, cross = exact[dim]
+                if m < 3:
+                    continue
+                # exact integer moments: centred cross-products m X'X - t t' (Python-sized integers)
+                centred = m * cross.astype(object) - np.outer(total.astype(object), total.astype(object))
+                var = np.diag(centred)
+                if np.any(var == 0):
+                    continue  # constant items are warned about separately; correlations undefined
+                c = centred.astype(np.float64)
+                sd = np.sqrt(np.diag(c))
+                r = c / np.outer(sd, sd)
+                np.fill_diagonal(r, 1.0)
+            else:
+                x = np.asarray(arr[:_KEY_CHECK_ROWS * 2, idx], dtype=np.float64)
+                x = x[~np.isnan(x).any(axis=1)][:_KEY_CHECK_ROWS]
+                if x.shape[0] < 3:
+                    continue
+                sd = x.std(axis=0)
+                if np.any(sd == 0):
+                    continue  # constant items are warned about separately; correlations undefined
+                r = np.corrcoef(x, rowvar=False)
             if len(idx) == 2:
                 if r[0, 1] < 0:
                     flagged.setdefault(dim, []).extend([cols[idx[0]], cols[idx[1]]])
@@ -227,6 +317,68 @@ def _key_check(inst: Instrument, responses: Mapping[str, np.ndarray]) -> str | N
             f"{'; '.join(parts)}; check that they really are reverse-keyed"
         )
     return "; ".join(msgs)
+
+
+def survey_from_arrays(
+    columns: Mapping[str, np.ndarray],
+    instrument: Instrument,
+    *,
+    row_offset: int = 0,
+    source: str | None = None,
+    **options: Any,
+) -> SurveyData | None:
+    """:func:`validate_survey` for the common case of columns that are plain integer arrays (e.g.
+    zero-copy views of Arrow buffers), without building a DataFrame.
+
+    Returns the same SurveyData as ``validate_survey(pd.DataFrame(columns), instrument, ...)`` (chunk
+    mode: without the whole-data warnings), or None when the quick checks cannot decide - a column
+    missing, not integer, out of range, or the instrument needing id, outcome, group or importance
+    columns - so that the caller runs :func:`validate_survey`, which names every problem.
+    """
+    if not CHUNK_MODE.get():  # in memory, the whole-data warnings need the full validation
+        return None
+    if set(options) - {"scale", "score_sets", "column_map", "respondent_id", "nan_policy"}:
+        return None
+    if options.get("respondent_id") is not None:
+        return None
+    inst = _resolve_columns(instrument, scale=options.get("scale"), score_sets=options.get("score_sets"),
+                            column_map=options.get("column_map"), outcome=None, respondent_id=None, groups=None,
+                            importance=None)
+    if inst.respondent_id or inst.outcome or inst.groups or inst.importance:
+        return None
+    item_cols = {s: inst.columns(s) for s in inst.score_sets}
+    arrays = []
+    for cols in item_cols.values():
+        for c in cols:
+            a = columns.get(c)
+            if a is None or a.ndim != 1 or a.dtype.kind not in "iu":
+                return None
+            arrays.append(a)
+    n = len(arrays[0]) if arrays else 0
+    if n == 0 or any(len(a) != n for a in arrays):
+        return None
+    lo, hi = inst.scale
+    ranges = [(a.min(), a.max()) for a in arrays]
+    if any(vmin < lo or vmax > hi for vmin, vmax in ranges):
+        return None
+    dt = _int_dtype_for(lo, hi)
+    stacked = np.empty((n, len(arrays)), dtype=dt, order="F")
+    reverse_idx = {inst.items.index(i) for i in inst.reverse}
+    p = len(inst.items)
+    for j, a in enumerate(arrays):
+        stacked[:, j] = a
+        if j % p in reverse_idx:
+            np.subtract(lo + hi, stacked[:, j], out=stacked[:, j])
+    stacked.flags.writeable = False
+    responses = {}
+    for k, s in enumerate(item_cols):
+        view = stacked[:, k * p : (k + 1) * p]
+        view.flags.writeable = False
+        responses[s] = view
+    return SurveyData(instrument=inst, responses=responses,
+                      rows=np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64),
+                      groups=pd.DataFrame(index=pd.RangeIndex(n)), n_dropped=0, dropped_rows=(), source=source,
+                      metadata={}, warnings=())
 
 
 def validate_survey(
@@ -424,19 +576,38 @@ def validate_survey(
     dt = _int_dtype_for(lo, hi)
     responses: dict[str, np.ndarray] = {}
     constant: list[str] = []
+    # integer answers of all score sets go into one Fortran-ordered array, each set a view of it, so
+    # the compiled scoring pass reads them without a copy (servmodels.scoring._stacked_answers)
+    any_nan = any(c in item_missing for cols in item_cols.values() for c in cols)
+    stacked = None if any_nan else np.empty((n_kept, sum(len(c) for c in item_cols.values())), dtype=dt, order="F")
+    offset = 0
     for s, cols in item_cols.items():
         has_nan = any(c in item_missing for c in cols)
-        arr = np.empty((n_kept, len(cols)), dtype=np.float64 if has_nan else dt, order="F")
+        if stacked is not None:
+            arr = stacked[:, offset : offset + len(cols)]
+            offset += len(cols)
+        else:
+            arr = np.empty((n_kept, len(cols)), dtype=np.float64 if has_nan else dt, order="F")
         for j, col in enumerate(cols):
             v = values[s][col]
             arr[:, j] = v if n_kept == n else v[keep]
             if j in reverse_idx:
                 # reverse-keyed item: recode min + max - x before any analysis (NaN stays NaN)
-                arr[:, j] = (lo + hi) - arr[:, j]
-            if n_kept > 1 and not has_nan and arr[0, j] == arr[:, j].min() == arr[:, j].max():
-                constant.append(col)
-        arr.flags.writeable = False
+                np.subtract(lo + hi, arr[:, j], out=arr[:, j])
+            if n_kept > 1 and not has_nan:
+                if n_kept == n and col in chk.ranges:  # the range check saw exactly these answers
+                    vmin, vmax = chk.ranges[col]
+                    is_constant = vmin == vmax
+                else:
+                    is_constant = arr[0, j] == arr[:, j].min() == arr[:, j].max()
+                if is_constant:
+                    constant.append(col)
         responses[s] = arr
+    if stacked is not None:
+        stacked.flags.writeable = False
+    for s in responses:  # views made before the base became read-only are still writeable
+        responses[s] = responses[s].view()
+        responses[s].flags.writeable = False
 
     issued: list[str] = []
     if constant:
@@ -444,10 +615,11 @@ def validate_survey(
         warnings.warn(msg, ConstantItemWarning, stacklevel=3)
         issued.append(msg)
     # singular item sets (identical or collinear items, n <= items), named before any model is fitted
-    for msg in item_diagnostics(responses, item_cols):
+    # (not per chunk of a stream, whose warnings come from the merged moments)
+    for msg in [] if CHUNK_MODE.get() else _item_diagnostics(responses, item_cols):
         warnings.warn(msg, SingularDataWarning, stacklevel=3)
         issued.append(msg)
-    if check_keys:
+    if check_keys and not CHUNK_MODE.get():
         msg = _key_check(inst, responses)
         if msg:
             warnings.warn(msg, ReverseKeyWarning, stacklevel=3)

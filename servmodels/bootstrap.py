@@ -31,6 +31,7 @@ from ._inputs import survey_input
 from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng, check_type
 from ._progress import progress as progress_bar
 from ._results import Result, jsonable, text_table
+from ._stream import ResampleStream
 from .data import SurveyData
 
 __all__ = ["BootstrapResult", "gap_bootstrap", "bootstrap", "adjust_pvalues", "resample_counts"]
@@ -67,53 +68,42 @@ def adjust_pvalues(p: np.ndarray, method: Literal["holm", "bh"] = "holm") -> np.
     return out
 
 
-def _seeds(rng: int | np.random.Generator | np.random.SeedSequence | None, n_resamples: int) -> list[np.random.SeedSequence]:
-    if isinstance(rng, np.random.Generator):
-        base = rng.bit_generator.seed_seq
-    elif isinstance(rng, np.random.SeedSequence):
-        base = rng
-    else:
-        base = np.random.SeedSequence(rng)
-    return base.spawn(n_resamples)
+def _seeds(rng: int | np.random.Generator | np.random.SeedSequence | None, n_resamples: int) -> ResampleStream:
+    """The resample stream of ``rng`` (:class:`servmodels._stream.ResampleStream`)."""
+    return ResampleStream.from_rng(rng, n_resamples)
 
 
-def resample_counts(seeds: list[np.random.SeedSequence], n: int, *, clusters: np.ndarray | None = None,
-                    strata: np.ndarray | None = None, poisson: bool = False, out: np.ndarray | None = None) -> np.ndarray:
+def resample_counts(seeds: ResampleStream, n: int, *, clusters: np.ndarray | None = None,
+                    strata: np.ndarray | None = None, poisson: bool = False, out: np.ndarray | None = None,
+                    total_draws: int | None = None) -> np.ndarray:
     """Count matrix (len(seeds) x n): how often each respondent enters each resample.
 
     Ordinary: n draws with replacement.  ``clusters``: clusters drawn with replacement,
     every respondent of a drawn cluster counted.  ``strata``: draws within each stratum.
     ``poisson``: independent Poisson(1) weights (mergeable across streamed chunks).
+    The random stream is defined in :mod:`servmodels._stream` (docs/bootstrap.md); the
+    ordinary design uses a compiled kernel for large draws when numba is installed, with
+    identical counts.
+
+    Examples
+    --------
+    >>> C = resample_counts(_seeds(1, 4), 6)
+    >>> C.shape, C.sum(axis=1).tolist()
+    ((4, 6), [6.0, 6.0, 6.0, 6.0])
     """
-    C = np.empty((len(seeds), n)) if out is None else out[: len(seeds)]
-    if clusters is not None:
-        codes = pd.factorize(clusters)[0]
-        G = int(codes.max()) + 1
-    if strata is not None:
-        s_codes = pd.factorize(strata)[0]
-        members = [np.flatnonzero(s_codes == s) for s in range(int(s_codes.max()) + 1)]
-    for b, seed in enumerate(seeds):
-        gen = np.random.default_rng(seed)
-        if poisson:
-            C[b] = gen.poisson(1.0, n)
-        elif clusters is not None:
-            C[b] = np.bincount(gen.integers(0, G, G), minlength=G)[codes]
-        elif strata is not None:
-            row = np.zeros(n)
-            for m in members:
-                row[m] = np.bincount(gen.integers(0, len(m), len(m)), minlength=len(m))
-            C[b] = row
-        else:
-            dtype = np.uint32 if n < 2**32 else np.int64  # 32-bit draws are about twice as fast
-            C[b] = np.bincount(gen.integers(0, n, n, dtype=dtype), minlength=n)
-    return C
+    return seeds.counts(n, clusters=clusters, strata=strata, poisson=poisson, out=out, total_draws=total_draws)
 
 
 def _linear_replicates(V: np.ndarray, n_resamples: int, rng: Any, *, batch_size: int | None = None,
                        clusters: np.ndarray | None = None, strata: np.ndarray | None = None, poisson: bool = False,
                        indices: np.ndarray | None = None, progress: bool = False,
-                       need_se: bool = True, n_workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+                       need_se: bool = True, n_workers: int = 2,
+                       combine: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap means (B x K) and their analytic standard errors (B x K) for the columns of V.
+
+    ``combine`` (K' x K integer matrix, no standard errors): the means of the K' columns
+    ``V @ combine.T`` instead, from the resampled sums of V's columns (exact integer sums, so
+    the same numbers as resampling ``V @ combine.T`` itself, from fewer columns).
 
     The weighted sums come from :func:`servmodels._resample_moments.resample_moments`: batches
     are independent (their own child streams) and filled by worker threads; with integer V the
@@ -130,7 +120,8 @@ def _linear_replicates(V: np.ndarray, n_resamples: int, rng: Any, *, batch_size:
                               indices=indices, clusters=clusters, strata=strata, poisson=poisson,
                               batch_size=batch_size, n_workers=n_workers, bar=bar)
     w = ms.w[:, None]
-    theta = ms.first / w
+    first = ms.first if combine is None else ms.first @ np.asarray(combine, dtype=float).T
+    theta = first / w
     se = np.full(theta.shape, np.nan)
     if need_se:
         m2 = ms.second / w
@@ -341,14 +332,28 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
     overall = (Gd * (lcm // np.array(sizes))).sum(axis=1, keepdims=True)
     V = np.hstack([G, Gd, overall, Pd]).astype(float)
     scale = np.concatenate([np.ones(G.shape[1]), sizes, [len(dims) * lcm], sizes]).astype(float)
+    # the dimension and overall gap sums are integer combinations of the item gap sums, so only the item
+    # gaps and perception sums need resampling (36 -> 30 columns for servqual25); the studentized
+    # interval needs every column's own second moments
+    n_items = G.shape[1]
+    combine = np.zeros((V.shape[1], n_items + len(dims)))
+    combine[:n_items, :n_items] = np.eye(n_items)
+    for k, d in enumerate(dims):
+        members = [pos[i] for i in inst.dimensions[d]]
+        combine[n_items + k, members] = 1
+        combine[n_items + len(dims), members] = lcm // sizes[k]
+        combine[n_items + len(dims) + 1 + k, n_items + k] = 1
+    base = np.hstack([G, Pd]).astype(float)
     labels = ([("item", c) for c in data.item_columns("gap")] + [("dimension", d) for d in dims]
               + [("overall", "gap")] + [("perception", d) for d in dims])
     n = len(V)
     clusters = data.groups[cluster].to_numpy() if cluster else None
     strat = data.groups[strata].to_numpy() if strata else None
-    reps, se_reps = _linear_replicates(V, n_resamples, rng, batch_size=batch_size, clusters=clusters, strata=strat,
-                                       poisson=poisson, indices=indices, progress=progress,
-                                       need_se=method == "studentized")
+    studentized = method == "studentized"
+    reps, se_reps = _linear_replicates(V if studentized else base, n_resamples, rng, batch_size=batch_size,
+                                       clusters=clusters, strata=strat, poisson=poisson, indices=indices,
+                                       progress=progress, need_se=studentized,
+                                       combine=None if studentized else combine)
     reps /= scale
     se_reps /= scale
     theta = V.sum(axis=0) / n / scale
@@ -442,7 +447,7 @@ def bootstrap(statistic: Callable[[np.ndarray], np.ndarray | float], data: np.nd
     reps = np.empty((n_resamples, len(theta)))
     with progress_bar(n_resamples, "bootstrap", progress, unit="resamples") as bar:
         for b in range(n_resamples):
-            counts = resample_counts([seeds[b]], n, clusters=clusters, strata=strata)[0].astype(int)
+            counts = resample_counts(seeds[b], n, clusters=clusters, strata=strata)[0].astype(int)
             reps[b] = np.atleast_1d(statistic(np.repeat(X, counts, axis=0)))
             bar.update(1)
     jack = None

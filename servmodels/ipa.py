@@ -5,7 +5,7 @@ mean) or implicit (the correlation of the item's perception with overall satisfa
 Cross-hairs sit at the grand means of the two axes; quadrants:
 I "concentrate here" (important, low performance), II "keep up the good work",
 III "low priority", IV "possible overkill".  The bootstrap probability of each quadrant
-resamples respondents (cross-hairs included) from per-resample SeedSequence streams; both axes
+resamples respondents (cross-hairs included) from per-resample keyed streams (servmodels._stream); both axes
 are moment statistics, computed from each resample's weighted sums without copying rows.
 """
 
@@ -50,7 +50,7 @@ def _axes(P: np.ndarray, E: np.ndarray | None, y: np.ndarray | None, importance:
 
 
 def _quadrant_shares(P: np.ndarray, E: np.ndarray | None, y: np.ndarray | None, importance: str,
-                     seeds: list[np.random.SeedSequence]) -> dict[str, np.ndarray]:
+                     seeds: Any) -> dict[str, np.ndarray]:
     """Share of bootstrap resamples putting each item in each quadrant, cross-hairs re-estimated in
     every resample.  Both axes are moment statistics (item means; correlations with the outcome), so
     they come from each resample's weighted sums (:mod:`servmodels._resample_moments`) without copying

@@ -564,7 +564,7 @@ def _integer_sums(M: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 
 def _r2_difference_replicates(data: SurveyData, P: np.ndarray, G: np.ndarray, y: np.ndarray,
-                              seeds: list[np.random.SeedSequence], progress: bool) -> np.ndarray:
+                              seeds: Any, progress: bool) -> np.ndarray:
     """R^2(SERVPERF) - R^2(SERVQUAL) in every bootstrap resample, from the resample's covariance
     matrix of [P dimensions, gap dimensions, outcome] (:mod:`servmodels._resample_moments`): the R^2 of
     least squares is s_xy' S_xx^-1 s_xy / s_yy, so no model is refitted and no row copied."""

@@ -202,6 +202,93 @@ def _item_moments(data: SurveyData, names: list[tuple[str, str | tuple[str, str]
     return out
 
 
+#: the compiled scoring pass is used from this many answers (respondents x items) on, or whenever the
+#: kernels are loaded already; below it numpy is faster than importing numba (about half a second)
+KERNEL_MIN_CELLS = 25_000_000
+#: respondents per worker-thread share of the compiled pass (two workers above it)
+_KERNEL_SPLIT_ROWS = 100_000
+
+
+def _stacked_answers(data: SurveyData, sets: tuple[str, ...]) -> np.ndarray | None:
+    """The answers of all score sets as one (sets x items, n) C-ordered integer array: the
+    transposed array validation stacks them in (no copy), else a copy; None for float answers."""
+    arrs = [data.responses[s] for s in sets]
+    if any(a.dtype.kind != "i" or a.dtype.itemsize > 2 for a in arrs):
+        return None
+    base = arrs[0].base
+    n, p = arrs[0].shape
+    if (base is not None and base.ndim == 2 and base.flags.f_contiguous and base.shape == (n, p * len(arrs))
+            and all(a.base is base and a.dtype == base.dtype for a in arrs)):
+        start = base.__array_interface__["data"][0]
+        if all(a.__array_interface__["data"][0] == start + k * p * n * base.itemsize for k, a in enumerate(arrs)):
+            return base.T
+    dtype = np.result_type(*arrs)
+    out = np.empty((p * len(arrs), n), dtype=dtype)
+    for k, a in enumerate(arrs):
+        out[k * p : (k + 1) * p] = a.T
+    return out
+
+
+def _kernel_pass(data: SurveyData, names: list[tuple[str, Any]], index: list[np.ndarray], lcm: int,
+                 block: np.ndarray | None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
+                                                    dict[tuple[str, str], tuple[int, int]]] | None:
+    """Item and dimension moments (and, into ``block``, respondent scores) from the compiled pass
+    (:func:`servmodels._kernels.score_rows`); None when it does not apply (numpy is used)."""
+    from ._compiled import kernels
+
+    n = data.n_respondents
+    sets = tuple(data.score_sets)
+    k = kernels(n * sum(data.responses[s].shape[1] for s in sets), KERNEL_MIN_CELLS)
+    if k is None:
+        return None
+    Xt = _stacked_answers(data, sets)
+    if Xt is None:
+        return None
+    inst = data.instrument
+    dims = inst.dimension_names
+    p = data.responses[sets[0]].shape[1]
+    sizes = np.array([len(ix) for ix in index], dtype=np.int64)
+    dim_items = np.full((len(index), int(sizes.max())), -1, dtype=np.int64)
+    for d, ix in enumerate(index):
+        dim_items[d, : len(ix)] = ix
+    set_pos = {s: i for i, s in enumerate(sets)}
+    name_a = np.array([set_pos[src[0] if isinstance(src, tuple) else src] for _, src in names], dtype=np.int64)
+    name_b = np.array([set_pos[src[1]] if isinstance(src, tuple) else -1 for _, src in names], dtype=np.int64)
+    N, D = len(names), len(dims)
+    bounds = [0, n] if n < 2 * _KERNEL_SPLIT_ROWS else [0, n // 2, n]
+    parts = []
+    for _ in range(len(bounds) - 1):
+        parts.append(dict(item_sum=np.zeros((len(sets), p), np.int64), item_sq=np.zeros((len(sets), p), np.int64),
+                          cross=np.zeros((N, p), np.int64), dim_sum=np.zeros((N, D + 1), np.int64),
+                          dim_sq=np.zeros((N, D + 1), np.int64)))
+    out = block if block is not None else np.zeros((1, 1))
+
+    def run(w: int) -> None:
+        k.score_rows(Xt, bounds[w], bounds[w + 1], p, len(sets), dim_items, sizes, lcm, name_a, name_b, out,
+                     block is not None, **parts[w])
+
+    if len(parts) > 1:  # each worker has its own accumulators: exact integers, summed in a fixed order
+        with ThreadPoolExecutor(max_workers=len(parts) - 1) as pool:
+            futures = [pool.submit(run, w) for w in range(1, len(parts))]
+            run(0)
+            for f in futures:
+                f.result()
+    else:
+        run(0)
+    acc = {key: sum(part[key] for part in parts) for key in parts[0]}
+    items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for kk, (name, src) in enumerate(names):
+        if isinstance(src, tuple):
+            a, b = set_pos[src[0]], set_pos[src[1]]
+            items[name] = (acc["item_sum"][a] - acc["item_sum"][b],
+                           acc["item_sq"][a] + acc["item_sq"][b] - 2 * acc["cross"][kk])
+        else:
+            items[name] = (acc["item_sum"][set_pos[src]].copy(), acc["item_sq"][set_pos[src]].copy())
+    dim_moments = {(name, d): (int(acc["dim_sum"][kk, j]), int(acc["dim_sq"][kk, j]))
+                   for kk, (name, _) in enumerate(names) for j, d in enumerate((*dims, "overall"))}
+    return items, dim_moments
+
+
 def _dimension_sums(arr: np.ndarray, index: list[np.ndarray], dtype: type) -> list[np.ndarray]:
     sums = []
     for idx in index:
@@ -319,6 +406,51 @@ class ScoreMoments(Result):
         return np.asarray(num / (n * (n - 1)), dtype=float), mean
 
 
+def _numpy_dim_moments(data: SurveyData, names: list[tuple[str, Any]], index: list[np.ndarray],
+                       lcm: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """Dimension and overall moments of every score, in numpy (the twin of the compiled pass)."""
+    inst = data.instrument
+    dims = inst.dimension_names
+    lo, hi = inst.scale
+    bound = 2 * max(abs(lo), abs(hi)) * max(max(len(ix) for ix in index), lcm * len(dims))
+    int_type = np.int16 if bound < np.iinfo(np.int16).max else np.int64
+    sums = {s_: _dimension_sums(data.responses[s_], index, int_type) for s_ in data.score_sets}
+    dim_moments: dict[tuple[str, str], tuple[int, int]] = {}
+    for name, src in names:
+        dim_sums = [a - b for a, b in zip(sums[src[0]], sums[src[1]])] if isinstance(src, tuple) else sums[src]
+        overall_int = np.zeros(data.n_respondents, dtype=int_type)
+        for d, s_int, ix in zip(dims, dim_sums, index):
+            dim_moments[(name, d)] = _int_moments(s_int)
+            overall_int += s_int * int_type(lcm // len(ix))
+        dim_moments[(name, "overall")] = _int_moments(overall_int)
+    return dim_moments
+
+
+#: respondents per block of the numpy moments (temporaries stay in cache instead of fresh memory)
+_NUMPY_BLOCK_ROWS = 65_536
+
+
+def _numpy_moments(data: SurveyData, names: list[tuple[str, Any]], index: list[np.ndarray],
+                   lcm: int) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[tuple[str, str], tuple[int, int]]]:
+    """Item and dimension moments in numpy, by blocks of respondents (exact integers, summed)."""
+    import dataclasses
+
+    n = data.n_respondents
+    if n <= 2 * _NUMPY_BLOCK_ROWS:
+        return _item_moments(data, names), _numpy_dim_moments(data, names, index, lcm)
+    items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    dims: dict[tuple[str, str], tuple[int, int]] = {}
+    for start in range(0, n, _NUMPY_BLOCK_ROWS):
+        part = dataclasses.replace(data, rows=data.rows[start : start + _NUMPY_BLOCK_ROWS],
+                                   responses={s: a[start : start + _NUMPY_BLOCK_ROWS] for s, a in data.responses.items()})
+        it, dm = _item_moments(part, names), _numpy_dim_moments(part, names, index, lcm)
+        for key, (t, q) in it.items():
+            items[key] = (t, q) if key not in items else (items[key][0] + t, items[key][1] + q)
+        for key, (t, q) in dm.items():
+            dims[key] = (t, q) if key not in dims else (dims[key][0] + t, dims[key][1] + q)
+    return items, dims
+
+
 def score_moments(data: SurveyData, *, cross: bool = False) -> ScoreMoments:
     """The mergeable moments of :func:`score` for one batch of respondents (no respondent table)."""
     data.require_complete("score_moments")
@@ -329,19 +461,12 @@ def score_moments(data: SurveyData, *, cross: bool = False) -> ScoreMoments:
     index = [np.array([item_pos[i] for i in inst.dimensions[d]]) for d in dims]
     names = _score_names(inst, sets)
     lcm = int(np.lcm.reduce([len(ix) for ix in index]))
-    lo, hi = inst.scale
-    bound = 2 * max(abs(lo), abs(hi)) * max(max(len(ix) for ix in index), lcm * len(dims))
-    int_type = np.int16 if bound < np.iinfo(np.int16).max else np.int64
-    sums = {s_: _dimension_sums(data.responses[s_], index, int_type) for s_ in sets}
-    dim_moments: dict[tuple[str, str], tuple[int, int]] = {}
-    for name, src in names:
-        dim_sums = [a - b for a, b in zip(sums[src[0]], sums[src[1]])] if isinstance(src, tuple) else sums[src]
-        overall_int = np.zeros(data.n_respondents, dtype=int_type)
-        for d, s_int, ix in zip(dims, dim_sums, index):
-            dim_moments[(name, d)] = _int_moments(s_int)
-            overall_int += s_int * int_type(lcm // len(ix))
-        dim_moments[(name, "overall")] = _int_moments(overall_int)
-    mom = ScoreMoments(inst, tuple(names), data.n_respondents, _item_moments(data, names), dim_moments,
+    fast = _kernel_pass(data, names, index, lcm, None)
+    if fast is not None:
+        item_moments, dim_moments = fast
+    else:
+        item_moments, dim_moments = _numpy_moments(data, names, index, lcm)
+    mom = ScoreMoments(inst, tuple(names), data.n_respondents, item_moments, dim_moments,
                        data.n_dropped, tuple(data.dropped_rows), None, data.warnings)
     if cross:
         c = {}
@@ -419,13 +544,14 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
     # |item gap| <= 2 max|v|, so |S_d| <= 2 max|v| size_d and |overall numerator| <= 2 max|v| L D
     bound = 2 * max(abs(lo), abs(hi)) * max(max(len(ix) for ix in index), lcm * len(dims))
     int_type = np.int16 if bound < np.iinfo(np.int16).max else np.int64
+    fast = _kernel_pass(data, names, index, lcm, block)
     # Item moments (integer reductions that release the GIL) run on a second thread
     # while this one builds the respondent-level block; results do not depend on it.
-    pool = ThreadPoolExecutor(max_workers=1) if n >= _THREAD_MIN_ROWS else None
+    pool = ThreadPoolExecutor(max_workers=1) if n >= _THREAD_MIN_ROWS and fast is None else None
     moments_future = pool.submit(_item_moments, data, names) if pool else None
-    sums = {s: _dimension_sums(data.responses[s], index, int_type) for s in sets}
-    dim_moments: dict[tuple[str, str], tuple[int, int]] = {}
-    for name, src in names:
+    sums = {s: _dimension_sums(data.responses[s], index, int_type) for s in sets} if fast is None else {}
+    dim_moments: dict[tuple[str, str], tuple[int, int]] = {} if fast is None else fast[1]
+    for name, src in names if fast is None else ():
         if isinstance(src, tuple):
             dim_sums = [sa - sb for sa, sb in zip(sums[src[0]], sums[src[1]])]
         else:
@@ -451,7 +577,9 @@ def score(data: SurveyData, *, weights: str | Mapping[str, float] | None = None)
             used_weights = {d: float(x) for d, x in zip(dims, w)}
         extra["servqual_weighted"] = float(target.mean())
 
-    if pool is not None and moments_future is not None:
+    if fast is not None:
+        moments = fast[0]
+    elif pool is not None and moments_future is not None:
         moments = moments_future.result()
         pool.shutdown()
     else:

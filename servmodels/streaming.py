@@ -33,7 +33,7 @@ from ._exceptions import (
 )
 from ._params import check_int
 from ._progress import progress as progress_bar
-from ._validation import NanPolicy, validate_survey
+from ._validation import CHUNK_MODE, NanPolicy, survey_from_arrays, validate_survey
 from .instrument import Instrument, get_instrument
 from .scoring import ScoreMoments, ScoreResult, score, score_moments
 
@@ -161,25 +161,8 @@ def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = 
     if ext in (".csv", ".tsv", ".txt"):
         yield from _csv_chunks(path, chunk_rows, as_text, encoding, decimal)
     elif ext in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-
-        # row group by row group: ParquetFile.iter_batches keeps memory growing with the file
-        # (about 5 MB per batch here), reading whole row groups keeps it bounded
-        pf = pq.ParquetFile(path)
-        pending = None
-        for i in range(pf.num_row_groups):
-            table = pf.read_row_group(i)
-            if pending is not None and pending.num_rows:
-                import pyarrow as pa
-
-                table = pa.concat_tables([pending, table])
-            start = 0
-            while table.num_rows - start >= chunk_rows:
-                yield _strip_headers(table.slice(start, chunk_rows).to_pandas(), str(path))[0]
-                start += chunk_rows
-            pending = table.slice(start)
-        if pending is not None and pending.num_rows:
-            yield _strip_headers(pending.to_pandas(), str(path))[0]
+        for table in _parquet_tables(path, chunk_rows):
+            yield _strip_headers(table.to_pandas(), str(path))[0]
     elif ext in (".sav", ".zsav"):
         import pyreadstat
 
@@ -192,6 +175,59 @@ def iter_chunks(path: str | Path, *, chunk_rows: int = 250_000, as_text: bool = 
         frame, _ = read_table(path)
         for start in range(0, len(frame), chunk_rows):
             yield frame.iloc[start : start + chunk_rows]
+
+
+def _parquet_tables(path: Path, chunk_rows: int) -> Iterator[Any]:
+    """Arrow tables of ``chunk_rows`` rows (the last one shorter), in file order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # row group by row group: ParquetFile.iter_batches keeps memory growing with the file
+    # (about 5 MB per batch here), reading whole row groups keeps it bounded.  The next row group is
+    # read on a helper thread (pyarrow releases the GIL) while the current one is scored: at most two
+    # row groups in memory
+    pf = pq.ParquetFile(path)
+    pending = None
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        ahead = pool.submit(pf.read_row_group, 0) if pf.num_row_groups else None
+        for i in range(pf.num_row_groups):
+            table = ahead.result()
+            ahead = pool.submit(pf.read_row_group, i + 1) if i + 1 < pf.num_row_groups else None
+            if pending is not None and pending.num_rows:
+                table = pa.concat_tables([pending, table])
+            start = 0
+            while table.num_rows - start >= chunk_rows:
+                yield table.slice(start, chunk_rows)
+                start += chunk_rows
+            pending = table.slice(start)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if pending is not None and pending.num_rows:
+        yield pending
+
+
+def _arrow_columns(table: Any) -> dict[str, np.ndarray] | None:
+    """Integer columns of an Arrow table without nulls as numpy arrays (zero-copy views of the Arrow
+    buffers when a column is one chunk); None when a column name needs the header clean-up of
+    read_table (surrounding spaces, duplicates), so that the pandas path handles it."""
+    import pyarrow.types as pt
+
+    names = table.column_names
+    if len(set(names)) != len(names) or any(not isinstance(c, str) or c != c.strip() for c in names):
+        return None
+    out = {}
+    for name, col in zip(names, table.columns):
+        if pt.is_integer(col.type) and col.null_count == 0:
+            out[name] = col.chunk(0).to_numpy() if col.num_chunks == 1 else col.to_numpy()
+    return out
+
+
+#: the compiled kernels are loaded for a streamed file with at least this many answers (rows x
+#: columns, from the Parquet metadata): below it importing numba costs more than it saves
+STREAM_KERNEL_MIN_CELLS = 500_000_000
 
 
 class _Writer:
@@ -275,6 +311,8 @@ class _TypeDrift(Exception):
 def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool, **read):
     import pyarrow as pa
 
+    from .io import _strip_headers
+
     total: ScoreMoments | None = None
     problems: list[Problem] = []
     n_problems = 0
@@ -282,8 +320,24 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool, 
     writer = _Writer(out)
     seen_ids: set[Any] = set()
     bar = progress_bar(None, f"scoring {Path(path).name}", progress, unit="rows")  # the total is unknown until the end
+    token = CHUNK_MODE.set(True)
+    parquet = Path(path).suffix.lower() in (".parquet", ".pq") and Path(path).is_file()
+    numpy_only = None
+    if parquet:
+        # Arrow tables go to validation and the scoring kernel without a pandas DataFrame; a chunk
+        # the quick checks cannot pass (a problem to report, other column types) takes the pandas path
+        import pyarrow.parquet as pq
+
+        from ._compiled import kernels
+        from ._compiled import numpy_only as _numpy_only
+
+        meta = pq.ParquetFile(path).metadata
+        if kernels(meta.num_rows * meta.num_columns, STREAM_KERNEL_MIN_CELLS) is None:
+            numpy_only = _numpy_only()
+            numpy_only.__enter__()
     try:
-        chunks = iter_chunks(path, chunk_rows=chunk_rows, as_text=as_text, **read)
+        chunks = (_parquet_tables(Path(path), check_int("chunk_rows", chunk_rows, low=1)) if parquet
+                  else iter_chunks(path, chunk_rows=chunk_rows, as_text=as_text, **read))
         while True:
             try:
                 frame = next(chunks)
@@ -294,12 +348,20 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool, 
                     raise _TypeDrift() from exc
                 hint = "; give encoding=NAME (e.g. 'cp1252')" if "UTF8" in str(exc) else ""
                 raise DataFileError(f"cannot read {str(path)!r}: {' '.join(str(exc).split())[:300]}{hint}") from None
+            data = None
+            if parquet:
+                cols = _arrow_columns(frame)
+                if cols is not None:
+                    data = survey_from_arrays(cols, inst, row_offset=offset, source=str(path), **kw)
+                if data is None:
+                    frame = _strip_headers(frame.to_pandas(), str(path))[0]
             try:
                 # chunk-level warnings (a constant item within one chunk, a tiny last chunk)
                 # are not about the data; they are re-derived from the merged moments below
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ServmodelsWarning)
-                    data = validate_survey(frame, inst, source=str(path), row_offset=offset, **kw)
+                if data is None:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", ServmodelsWarning)
+                        data = validate_survey(frame, inst, source=str(path), row_offset=offset, **kw)
             except ValidationError as exc:
                 n_problems += len(exc.problems)
                 problems.extend(exc.problems[: max(0, _MAX_PROBLEMS - len(problems))])
@@ -321,6 +383,9 @@ def _stream(path, inst, chunk_rows, out, cross, kw, progress, *, as_text: bool, 
             offset += len(frame)
             bar.update(len(frame))
     finally:
+        CHUNK_MODE.reset(token)
+        if numpy_only is not None:
+            numpy_only.__exit__(None, None, None)
         writer.close()
         bar.close()
     if problems:

@@ -133,13 +133,13 @@ def _percentile_ci(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.nd
 
 
 def _resample_batches(n: int, n_resamples: int, rng: Any, batch: int = 100):
-    """Index batches drawn like servmodels.bootstrap: one child SeedSequence per resample, so
-    the intervals for a seed do not depend on the batch size."""
+    """Index batches of servmodels.bootstrap's resample stream (:mod:`servmodels._stream`): each
+    resample has its own key, so the intervals for a seed do not depend on the batch size."""
     from .bootstrap import _seeds
 
     seeds = _seeds(rng, n_resamples)
     for start in range(0, n_resamples, batch):
-        yield np.stack([np.random.default_rng(s).integers(0, n, n) for s in seeds[start : start + batch]])
+        yield seeds[start : start + batch].indices(n)
 
 
 # ----------------------------------------------------------------------------- CFA-based quantities
@@ -406,7 +406,7 @@ def _moment_replicates(x: np.ndarray, groups: list[np.ndarray], n_resamples: int
     """Bootstrap replicates of alpha and HTMT (and with ``bootstrap_cfa`` omega, CR, AVE) of complete data
     from each resample's weighted covariance matrix (:mod:`servmodels._resample_moments`): alpha and HTMT
     are closed forms of it, and the ML CFA depends on the data only through it, so no resampled rows are
-    copied.  Resample r is child r of the generator's SeedSequence drawing ``integers(0, n, n)``, the
+    copied.  Resample r is resample r of the stream of :mod:`servmodels._stream` (counts of n uniform draws), the
     stream of :func:`servmodels.bootstrap.resample_counts`."""
     from ._resample_moments import all_pairs, alpha_from_cov, htmt_batch, resample_moments, weighted_cov
     from .bootstrap import _seeds

@@ -28,9 +28,29 @@ def survey():
 
 
 def _stream(seed, n_resamples: int, n: int) -> np.ndarray:
-    """The index matrix of servmodels' resample stream, drawn plainly: child r of SeedSequence(seed)
-    draws integers(0, n, n)."""
-    return np.stack([np.random.default_rng(s).integers(0, n, n) for s in np.random.SeedSequence(seed).spawn(n_resamples)])
+    """The index matrix of servmodels' resample stream (docs/bootstrap.md), written out plainly with
+    Python integers, one draw at a time: keys from SeedSequence children (1024 resamples each),
+    SplitMix64 (Vigna's splitmix64.c), low then high 32-bit halves, Lemire's bounded integers."""
+    mask = 2**64 - 1
+    keys = [int(k) for child in np.random.SeedSequence(seed).spawn(-(-n_resamples // 1024))
+            for k in child.generate_state(1024, np.uint64)][:n_resamples]
+    out = np.empty((n_resamples, n), dtype=int)
+    for r, state in enumerate(keys):
+        halves: list[int] = []
+        for i in range(n):
+            while True:
+                if not halves:
+                    state = (state + 0x9E3779B97F4A7C15) & mask
+                    z = state
+                    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+                    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+                    z ^= z >> 31
+                    halves = [z >> 32, z & 0xFFFFFFFF]  # popped from the end: low half first
+                x = halves.pop() * n
+                if x % 2**32 >= (2**32 - n) % n:
+                    out[r, i] = x >> 32
+                    break
+    return out
 
 
 def _groups(inst):
