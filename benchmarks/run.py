@@ -46,6 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     import bench_bootstrap
     import bench_cfa
+    import bench_efa
+    import bench_regress
     import bench_report
     import bench_scoring
     import bench_streaming
@@ -81,6 +83,8 @@ def main() -> None:
     lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))
     lines.append(bench_report.markdown(bench_report.run(n=40_000 if args.quick else 400_000, repeat=1 if args.quick else 2,
                                                         peer_n=5_000 if args.quick else 20_000, peer_b=50 if args.quick else 200)))
+    lines.append(bench_regress.markdown(bench_regress.run(repeat=3 if args.quick else 7, process_repeat=3 if args.quick else 7)))
+    lines.append(bench_efa.markdown(bench_efa.run(repeat=3 if args.quick else 7, process_repeat=2 if args.quick else 5)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:
