@@ -181,6 +181,9 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
     cov_type = check_choice("cov_type", cov_type, ("HC3", "classical", "cluster"))
     ordinal = check_bool("ordinal", ordinal)
     confidence_level = check_confidence_level(confidence_level)
+    if ordinal and cov_type == "cluster":
+        raise ParameterError("cov_type='cluster' does not apply to the ordinal model (its SEs come from the observed "
+                             "information, as MASS::polr's)")
     if cov_type == "cluster" and (cluster is None or cluster not in data.groups.columns):
         raise ParameterError(f"cluster: cov_type='cluster' needs cluster=<grouping column read with groups=[...]>; "
                              f"got {cluster!r}")
