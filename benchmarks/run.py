@@ -46,7 +46,9 @@ def main() -> None:
     args = parser.parse_args()
     import bench_bootstrap
     import bench_cfa
+    import bench_efa
     import bench_planning
+    import bench_regress
     import bench_report
     import bench_scoring
     import bench_startup
@@ -86,6 +88,8 @@ def main() -> None:
     lines.append(bench_planning.markdown(bench_planning.run_closed(),
                                          bench_planning.run_mc(replications=20 if args.quick else 100)))
     lines.append(bench_startup.markdown(bench_startup.run(repeat=3 if args.quick else 7, slow_repeat=1 if args.quick else 3)))
+    lines.append(bench_regress.markdown(bench_regress.run(repeat=3 if args.quick else 7, process_repeat=3 if args.quick else 7)))
+    lines.append(bench_efa.markdown(bench_efa.run(repeat=3 if args.quick else 7, process_repeat=2 if args.quick else 5)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

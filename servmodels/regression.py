@@ -4,7 +4,8 @@ SERVQUAL-versus-SERVPERF comparison (Cronin & Taylor 1992; Davidson & MacKinnon 
 Predictors are respondents' dimension means of perception (SERVPERF), of the P - E gap
 (SERVQUAL), or of the importance-weighted gap.  OLS uses statsmodels with HC3 standard
 errors by default (Long & Ervin 2000), classical or cluster-robust on request; an
-ordinal (proportional-odds) model uses statsmodels ``OrderedModel``.
+ordinal (proportional-odds) logit is fitted by Newton's method with closed-form derivatives
+(:mod:`servmodels._ordinal_logit`), as ``MASS::polr``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._distributions import norm_sf, t_ppf, t_sf
+from ._distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from ._exceptions import NumericalError, ParameterError, Problem, ValidationError
 from ._inputs import survey_input
 from ._numerics import singular_cause
@@ -106,7 +107,8 @@ class RegressionResult(Result):
     ``coefficients``: ``term, estimate, se, statistic, p_value, ci_low, ci_high`` and for
     OLS ``std_estimate`` (beta weight), ``vif``, ``partial_r2``, ``se_classical``.
     ``fit``: ``r2, adj_r2, aic, bic, f_statistic, f_p_value, df_resid`` (OLS; AIC/BIC as R's
-    ``AIC(lm)``, counting the residual variance) or ``loglik, aic, bic`` (ordinal).
+    ``AIC(lm)``, counting the residual variance) or ``loglik, aic, bic, iterations`` (ordinal).
+    ``thresholds`` (ordinal only): the cut-points ``threshold`` ("1|2", ...), ``estimate``, ``se``.
     ``diagnostics``: Breusch-Pagan (studentized, as ``lmtest::bptest``) and Jarque-Bera.
     """
 
@@ -163,7 +165,10 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
         cluster-robust by ``cluster`` (a grouping column such as village; as
         ``sandwich::vcovCL(type = "HC1")``).
     ordinal : bool
-        Proportional-odds logit (``MASS::polr``) instead of OLS.
+        Proportional-odds logit (``MASS::polr(method = "logistic")``) instead of OLS:
+        logit P(Y <= k) = zeta_k - x'beta, fitted by Newton's method with the closed-form
+        score and Hessian (McCullagh 1980); SEs from the observed information, as
+        ``vcov(polr)``.  ``cov_type`` does not apply.
 
     Examples
     --------
@@ -176,6 +181,9 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
     cov_type = check_choice("cov_type", cov_type, ("HC3", "classical", "cluster"))
     ordinal = check_bool("ordinal", ordinal)
     confidence_level = check_confidence_level(confidence_level)
+    if ordinal and cov_type == "cluster":
+        raise ParameterError("cov_type='cluster' does not apply to the ordinal model (its SEs come from the observed "
+                             "information, as MASS::polr's)")
     if cov_type == "cluster" and (cluster is None or cluster not in data.groups.columns):
         raise ParameterError(f"cluster: cov_type='cluster' needs cluster=<grouping column read with groups=[...]>; "
                              f"got {cluster!r}")
@@ -183,37 +191,7 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
     dims = list(X.columns)
     n = len(y)
     if ordinal:
-        from statsmodels.miscmodels.ordinal_model import OrderedModel
-
-        levels = np.unique(y)
-        mod = OrderedModel(pd.Series(pd.Categorical(y, categories=levels, ordered=True)), X, distr="logit")
-        import warnings as _w
-
-        with _w.catch_warnings(record=True) as caught:
-            _w.simplefilter("always")
-            res = mod.fit(method="newton", disp=False, maxiter=200, tol=1e-9)
-        issued = [str(w.message) for w in caught]
-        if not res.mle_retvals.get("converged", True):
-            from ._exceptions import NonConvergenceWarning
-
-            msg = "the proportional-odds model did not converge; estimates are not trustworthy"
-            _w.warn(msg, NonConvergenceWarning, stacklevel=2)
-            issued.append(msg)
-        k = len(dims)
-        params, cov = np.asarray(res.params), np.asarray(res.cov_params())
-        se = np.sqrt(np.diag(cov))
-        z = params[:k] / se[:k]
-        zq = float(-t_ppf((1 - confidence_level) / 2, 1e9))
-        coefs = pd.DataFrame({"term": dims, "estimate": params[:k], "se": se[:k], "statistic": z,
-                              "p_value": [2 * norm_sf(abs(v)) for v in z],
-                              "ci_low": params[:k] - zq * se[:k], "ci_high": params[:k] + zq * se[:k]})
-        # statsmodels: first cut-point, then log increments; R's polr zeta are the cut-points
-        cuts = np.cumsum(np.concatenate([[params[k]], np.exp(params[k + 1 :])]))
-        thr = pd.DataFrame({"threshold": [f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:])], "estimate": cuts})
-        npar = len(params)
-        fit = {"loglik": float(res.llf), "aic": -2 * res.llf + 2 * npar, "bic": -2 * res.llf + npar * np.log(n)}
-        return RegressionResult(scores, "classical (observed information)", "proportional-odds logit", coefs, fit, {},
-                                n, data.n_dropped, thresholds=thr, warnings=data.warnings + tuple(issued))
+        return _ordinal(data, scores, X, y, confidence_level)
     import statsmodels.api as smapi  # here: 0.7 s to import, and the ordinal model does not need it
 
     Xc = smapi.add_constant(X.to_numpy(), has_constant="add")
@@ -261,6 +239,43 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
             "jarque_bera": float(jb), "jarque_bera_p_value": float(jb_p)}
     label = {"HC3": "HC3", "classical": "classical", "cluster": f"cluster-robust by {cluster}"}[cov_type]
     return RegressionResult(scores, label, "OLS", coefs, fit, diag, n, data.n_dropped, warnings=data.warnings)
+
+
+def _ordinal(data: SurveyData, scores: str, X: pd.DataFrame, y: np.ndarray,
+             confidence_level: float) -> RegressionResult:
+    """Proportional-odds logit of the outcome on the dimension scores (``MASS::polr``), fitted by
+    Newton's method with the closed-form score and Hessian of :mod:`servmodels._ordinal_logit`."""
+    import warnings
+
+    from ._exceptions import NonConvergenceWarning
+    from ._ordinal_logit import fit_ordinal_logit
+
+    dims = list(X.columns)
+    n = len(y)
+    levels, codes = np.unique(y, return_inverse=True)
+    if len(levels) < 2:
+        raise ParameterError(f"ordinal=True needs an outcome with at least two levels; it has one ({levels[0]:g})")
+    fit = fit_ordinal_logit(X.to_numpy(dtype=np.float64), codes, len(levels))
+    issued: list[str] = []
+    if not fit.converged:
+        msg = "the proportional-odds model did not converge; estimates are not trustworthy"
+        warnings.warn(msg, NonConvergenceWarning, stacklevel=3)
+        issued.append(msg)
+    k = len(dims)
+    se = np.sqrt(np.diag(fit.cov))
+    z = fit.beta / se[:k]
+    zq = norm_ppf(1 - (1 - confidence_level) / 2)  # Wald intervals, as confint.default(polr)
+    coefs = pd.DataFrame({"term": dims, "estimate": fit.beta, "se": se[:k], "statistic": z,
+                          "p_value": [2 * norm_sf(abs(v)) for v in z],
+                          "ci_low": fit.beta - zq * se[:k], "ci_high": fit.beta + zq * se[:k]})
+    thr = pd.DataFrame({"threshold": [f"{a:g}|{b:g}" for a, b in zip(levels[:-1], levels[1:])],
+                        "estimate": fit.zeta, "se": se[k:]})
+    npar = k + len(fit.zeta)
+    llf = fit.loglik
+    stats = {"loglik": llf, "aic": -2 * llf + 2 * npar, "bic": -2 * llf + npar * float(np.log(n)),
+             "iterations": float(fit.iterations)}
+    return RegressionResult(scores, "classical (observed information)", "proportional-odds logit", coefs, stats, {},
+                            n, data.n_dropped, thresholds=thr, warnings=data.warnings + tuple(issued))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@
 * Difference-score reliability of P - E (Johns 1981; Peter, Churchill & Brown 1993):
   ``r_D = (s_P^2 r_P + s_E^2 r_E - 2 r_PE s_P s_E) / (s_P^2 + s_E^2 - 2 r_PE s_P s_E)``.
 * KMO and Bartlett's sphericity test, EFA by minres or ML with
-  varimax/promax/oblimin rotation (factor-analyzer's Rotator), parallel analysis, and
+  varimax/promax/oblimin rotation (as psych, :mod:`servmodels._rotation`), parallel analysis, and
   Tucker congruence of the EFA loadings with the intended dimensions.
 """
 
@@ -637,78 +637,54 @@ def _difference_table(data: SurveyData, names: list[str], groups: list[np.ndarra
 
 
 # ----------------------------------------------------------------------------- EFA
-def _minres(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
-    """psych fm = "minres": uniquenesses minimising the residual sum of squares; loadings
-    from the eigen decomposition of R - diag(psi) (principal-axis fixed point)."""
-    smc = 1 - 1 / np.diag(np.linalg.inv(R))
+def _extract(R: np.ndarray, nf: int, method: str) -> tuple[np.ndarray, bool]:
+    """Unrotated minres (psych ``fm = "minres"``) or ML (``fm = "ml"``, ``factanal``) loadings of R and
+    whether the fit converged: the uniquenesses minimising the criterion over [0.005, 1] by Newton's
+    method with closed-form derivatives (:mod:`servmodels._factor_extraction`)."""
+    from ._factor_extraction import fit_uniquenesses
 
-    def loads(psi: np.ndarray) -> np.ndarray:
-        vals, vecs = np.linalg.eigh(R - np.diag(psi))
-        order = np.argsort(vals)[::-1][:nf]
-        return vecs[:, order] * np.sqrt(np.maximum(vals[order], 0))
-
-    def fun(psi: np.ndarray) -> tuple[float, np.ndarray]:
-        L = loads(psi)
-        res = R - L @ L.T
-        np.fill_diagonal(res, 0.0)
-        g = np.diag(L @ L.T + np.diag(psi) - R)
-        return 0.5 * float((res**2).sum()), g
-
-    from scipy import optimize  # here: 0.3 s to import, and only EFA needs it
-
-    res = optimize.minimize(fun, 1 - smc, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * len(R),
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
-    L = loads(res.x)
-    return L, 1 - (L**2).sum(axis=1)
+    _, L, _, ok, _ = fit_uniquenesses(R[None], nf, method)
+    return L[0], bool(ok[0])
 
 
-def _ml_efa(R: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray]:
-    """ML factor analysis (psych fm = "ml" / factanal): minimise over uniquenesses
-    -sum_{j > nf} (log e_j - e_j) of the eigenvalues of Psi^-1/2 R Psi^-1/2."""
-    smc = 1 - 1 / np.diag(np.linalg.inv(R))
+def _fa_eigenvalues(R: np.ndarray) -> np.ndarray:
+    """psych ``fa.parallel``'s "fa" eigenvalues of each matrix of a stack (B, p, p), descending: those
+    of R with the communalities of its one-factor minres solution on the diagonal."""
+    from ._factor_extraction import fit_uniquenesses
 
-    def eig(psi: np.ndarray):
-        sc = 1 / np.sqrt(psi)
-        vals, vecs = np.linalg.eigh(R * np.outer(sc, sc))
-        order = np.argsort(vals)[::-1]
-        return vals[order], vecs[:, order]
-
-    def loads(psi: np.ndarray) -> np.ndarray:
-        vals, vecs = eig(psi)
-        return np.sqrt(psi)[:, None] * vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0))
-
-    def fun(psi: np.ndarray) -> tuple[float, np.ndarray]:
-        vals, _ = eig(psi)
-        e = vals[nf:]
-        f = -(np.sum(np.log(e) - e) - nf + len(R))
-        L = loads(psi)
-        g = np.diag(L @ L.T + np.diag(psi) - R) / psi**2
-        return float(f), g
-
-    from scipy import optimize  # here: 0.3 s to import, and only EFA needs it
-
-    res = optimize.minimize(fun, 1 - smc, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * len(R),
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})
-    L = loads(res.x)
-    return L, res.x
+    _, L, _, _, _ = fit_uniquenesses(R, 1, "minres")
+    reduced = R.copy()
+    idx = np.arange(R.shape[-1])
+    reduced[:, idx, idx] = (L * L).sum(axis=2)
+    return np.linalg.eigvalsh(reduced)[:, ::-1]
 
 
-def _random_correlation(gen: np.random.Generator, n: int, p: int) -> np.ndarray:
-    """Correlation matrix of n independent N(0, I_p) rows, drawn without drawing the rows.
+def _random_correlations(gen: np.random.Generator, n: int, p: int, size: int) -> np.ndarray:
+    """``size`` correlation matrices of n independent N(0, I_p) rows, drawn without drawing the rows.
 
     Their centred cross-product matrix is Wishart_p(n - 1, I) (Anderson 2003, sec. 3.3), which
     the Bartlett decomposition draws as T T' with T lower triangular, T_jj^2 ~ chi2(n - 1 - j)
     (j = 0, ..., p - 1) and T_jk ~ N(0, 1) below the diagonal (Bartlett 1933; Anderson 2003, sec. 7.2): the same
-    distribution in O(p^3) operations instead of O(n p^2), whatever n.
+    distribution in O(p^3) operations instead of O(n p^2), whatever n.  The random numbers are drawn
+    matrix by matrix (the stream of earlier versions), the products for all matrices at once.
     """
     if n - p < 1:  # pragma: no cover - fewer respondents than items is refused before (singular R)
-        return np.corrcoef(gen.standard_normal((n, p)), rowvar=False)
-    T = np.zeros((p, p))
-    T[np.diag_indices(p)] = np.sqrt(gen.chisquare(n - 1 - np.arange(p)))
-    T[np.tril_indices(p, -1)] = gen.standard_normal(p * (p - 1) // 2)
-    S = T @ T.T
-    d = np.sqrt(np.diag(S))
-    return S / np.outer(d, d)
+        return np.stack([np.corrcoef(gen.standard_normal((n, p)), rowvar=False) for _ in range(size)])
+    T = np.zeros((size, p, p))
+    diag, low = np.diag_indices(p), np.tril_indices(p, -1)
+    df = n - 1 - np.arange(p)
+    m = p * (p - 1) // 2
+    for b in range(size):
+        T[b][diag] = np.sqrt(gen.chisquare(df))
+        T[b][low] = gen.standard_normal(m)
+    S = T @ T.transpose(0, 2, 1)
+    d = np.sqrt(np.einsum("bii->bi", S))
+    return S / (d[:, :, None] * d[:, None, :])
+
+
+def _random_correlation(gen: np.random.Generator, n: int, p: int) -> np.ndarray:
+    """One matrix of :func:`_random_correlations`."""
+    return _random_correlations(gen, n, p, 1)[0]
 
 
 def _tucker(a: np.ndarray, b: np.ndarray) -> float:
@@ -721,10 +697,12 @@ class EFAResult(Result):
 
     ``loadings`` (items x factors, factors ordered by explained variance, signs making
     column sums positive), ``uniquenesses``, ``phi`` (factor correlations; identity for
-    orthogonal rotations), ``eigenvalues`` (``pc`` of R and ``fa`` of R with SMC
-    communalities), ``parallel`` (95th percentile of random-data eigenvalues),
-    ``suggested_n_factors``, ``congruence`` (per intended dimension: best-matching factor
-    and Tucker's phi), ``kmo``, ``bartlett``.
+    orthogonal rotations), ``eigenvalues`` (``pc`` of R, ``fa`` of R with the one-factor
+    minres communalities, and ``pc_random_95``/``fa_random_95``, the 95th percentiles of
+    the random-data eigenvalues -- NaN when the number of factors was given and no
+    parallel analysis was run), ``suggested_n_factors`` (None without parallel analysis),
+    ``congruence`` (per intended dimension: best-matching factor and Tucker's phi), ``kmo``,
+    ``bartlett``.
     """
 
     method: str
@@ -734,7 +712,7 @@ class EFAResult(Result):
     uniquenesses: pd.Series
     phi: pd.DataFrame
     eigenvalues: pd.DataFrame
-    suggested_n_factors: int
+    suggested_n_factors: int | None
     congruence: pd.DataFrame
     kmo: float
     bartlett: dict[str, float]
@@ -763,8 +741,9 @@ class EFAResult(Result):
 
     def summary(self, digits: int = 3) -> str:
         return "\n".join([
-            f"EFA ({self.method}, rotation {self.rotation}) with {self.n_factors} factors; parallel analysis suggests "
-            f"{self.suggested_n_factors}; KMO = {self.kmo:.3f}",
+            f"EFA ({self.method}, rotation {self.rotation}) with {self.n_factors} factors; "
+            + ("number of factors given (no parallel analysis)" if self.suggested_n_factors is None else
+               f"parallel analysis suggests {self.suggested_n_factors}") + f"; KMO = {self.kmo:.3f}",
             "", text_table(self.loadings.reset_index(names="item"), digits),
             "", "Congruence with the intended dimensions (Tucker's phi)",
             text_table(self.congruence.reset_index(), digits),
@@ -779,20 +758,29 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
 
     ``n_factors=None`` uses the number suggested by parallel analysis (factor
     eigenvalues above the 95th percentile of those of ``n_iter`` random normal data
-    sets of the same size; Horn 1965).  The correlation matrix of each random data set
-    is drawn directly from its Wishart distribution (Bartlett decomposition), so the
-    cost does not grow with the number of respondents.  Loadings match psych ``fa(fm=, rotate=)`` up to
-    column order and sign.  ``progress=True`` shows a progress bar of the parallel analysis
-    on stderr (one step per random data set); the results are the same without it.
+    sets of the same size; Horn 1965, as psych ``fa.parallel``).  The correlation matrix of
+    each random data set is drawn directly from its Wishart distribution (Bartlett
+    decomposition), so the cost does not grow with the number of respondents, and the
+    one-factor fits of all random data sets are done together.  With ``n_factors`` given
+    there is no parallel analysis (``n_iter`` and ``rng`` are not used, the
+    ``pc_random_95``/``fa_random_95`` eigenvalue columns are NaN and
+    ``suggested_n_factors`` is None).
+
+    The fits (minres: psych ``fa(fm = "minres")``; ML: ``fa(fm = "ml")``, ``factanal``) solve
+    for the uniquenesses by Newton's method with closed-form derivatives; the rotations
+    follow ``stats::varimax``, psych's Kaiser-normalised ``Promax`` and ``GPArotation::oblimin``
+    step for step.  Loadings match psych ``fa(fm=, rotate=)`` up to column order and sign.
+    ``progress=True`` shows a progress bar of the parallel analysis on stderr; the results
+    are the same without it.
 
     Examples
     --------
     >>> from servmodels import read_survey, load_example
     >>> res = efa(read_survey(load_example()), n_factors=5)
-    >>> res.loadings.shape
-    (25, 5)
+    >>> res.loadings.shape, res.suggested_n_factors
+    ((25, 5), None)
     """
-    from factor_analyzer.rotator import Rotator
+    from ._rotation import linear_sum_assignment_max, oblimin, promax, varimax
 
     method = check_choice("method", method, ("minres", "ml"))
     rotation = check_choice("rotation", rotation, ("promax", "varimax", "oblimin", None))
@@ -809,39 +797,47 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
     n_factors = check_int("n_factors", n_factors, low=1, high=m_max, allow_none=True)
     check_nonsingular(x, cols, "efa")
     R = np.corrcoef(x, rowvar=False)
-    # psych fa.parallel: "fa" eigenvalues are those of R with the communalities of a
-    # one-factor minres solution on the diagonal
-    def fa_eigen(M: np.ndarray) -> np.ndarray:
-        _, u = _minres(M, 1)
-        return np.sort(np.linalg.eigvalsh(M - np.diag(u)))[::-1]
+    pc_vals = np.linalg.eigvalsh(R)[::-1]
+    fa_vals = _fa_eigenvalues(R[None])[0]
+    q_pc = q_fa = np.full(p, np.nan)
+    suggested: int | None = None
+    if n_factors is None:
+        from threadpoolctl import threadpool_limits
 
-    pc_vals = np.sort(np.linalg.eigvalsh(R))[::-1]
-    fa_vals = fa_eigen(R)
-    gen = as_generator(rng)
-    rand_pc, rand_fa = [], []
-    from threadpoolctl import threadpool_limits
-
-    # p x p problems: BLAS threads only add wake-up latency (L-BFGS-B runs 2-4x slower with two)
-    with progress_bar(n_iter, "parallel analysis", progress, unit="data sets") as bar, \
-            threadpool_limits(limits=1, user_api="blas"):
-        for _ in range(n_iter):
-            Rz = _random_correlation(gen, n, p)
-            rand_pc.append(np.sort(np.linalg.eigvalsh(Rz))[::-1])
-            rand_fa.append(fa_eigen(Rz))
-            bar.update(1)
-    q_pc = np.quantile(rand_pc, 0.95, axis=0)
-    q_fa = np.quantile(rand_fa, 0.95, axis=0)
-    above = fa_vals > q_fa
-    suggested = int(np.argmin(above)) if not above.all() else p
-    suggested = min(max(suggested, 1), m_max)
+        gen = as_generator(rng)
+        # p x p problems: BLAS threads only add wake-up latency
+        with progress_bar(n_iter, "parallel analysis", progress, unit="data sets") as bar, \
+                threadpool_limits(limits=1, user_api="blas"):
+            rand = _random_correlations(gen, n, p, n_iter)
+            q_pc = np.quantile(np.linalg.eigvalsh(rand)[:, ::-1], 0.95, axis=0)
+            q_fa = np.quantile(_fa_eigenvalues(rand), 0.95, axis=0)
+            bar.update(n_iter)
+        above = fa_vals > q_fa
+        suggested = int(np.argmin(above)) if not above.all() else p
+        suggested = min(max(suggested, 1), m_max)
     nf = int(n_factors or suggested)
-    L, uniq = (_minres if method == "minres" else _ml_efa)(R, nf)
+    L, ok = _extract(R, nf, method)
+    issued: list[str] = []
+    if not ok:
+        from ._exceptions import NonConvergenceWarning
+
+        msg = f"the {method} factor extraction did not converge; loadings are not trustworthy"
+        warnings.warn(msg, NonConvergenceWarning, stacklevel=3)
+        issued.append(msg)
     phi = np.eye(nf)
     if rotation and nf > 1:
-        rot = Rotator(method=rotation)
-        L = rot.fit_transform(L)
-        if rot.phi_ is not None:
-            phi = np.asarray(rot.phi_)
+        if rotation == "varimax":
+            L = varimax(L)[0]
+        elif rotation == "promax":
+            L, phi = promax(L)
+        else:
+            L, phi, rot_ok = oblimin(L)
+            if not rot_ok:
+                from ._exceptions import NonConvergenceWarning
+
+                msg = "the oblimin rotation did not converge in 1000 iterations (as GPArotation would warn)"
+                warnings.warn(msg, NonConvergenceWarning, stacklevel=3)
+                issued.append(msg)
     # order by explained variance and make column sums positive (psych's presentation)
     ssl = np.diag(phi @ L.T @ L) if rotation in ("promax", "oblimin") else (L**2).sum(axis=0)
     order = np.argsort(ssl)[::-1]
@@ -856,9 +852,7 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
     for d_i, d in enumerate(inst.dimension_names):
         target[[pos[i] for i in inst.dimensions[d]], d_i] = 1.0
     C = np.array([[_tucker(target[:, d], L[:, f]) for f in range(nf)] for d in range(target.shape[1])])
-    from scipy.optimize import linear_sum_assignment
-
-    rows, cols_ = linear_sum_assignment(-np.abs(C))
+    rows, cols_ = linear_sum_assignment_max(np.abs(C))
     cong = pd.DataFrame({"factor": [fac[c] for c in cols_], "tucker_phi": [C[r, c] for r, c in zip(rows, cols_)]},
                         index=pd.Index([inst.dimension_names[r] for r in rows], name="dimension"))
     cong["acceptable"] = cong["tucker_phi"].abs() >= 0.85  # Lorenzo-Seva & ten Berge (2006)
@@ -870,4 +864,4 @@ def efa(data: SurveyData, *, scores: str | None = None, n_factors: int | None = 
                      uniquenesses=pd.Series(1 - (L @ phi * L).sum(axis=1), index=cols),
                      phi=pd.DataFrame(phi, index=fac, columns=fac), eigenvalues=eig,
                      suggested_n_factors=suggested, congruence=cong, kmo=k_overall, bartlett=bartlett(x),
-                     n_respondents=n, n_dropped=data.n_dropped, warnings=data.warnings)
+                     n_respondents=n, n_dropped=data.n_dropped, warnings=data.warnings + tuple(issued))

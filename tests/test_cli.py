@@ -287,6 +287,31 @@ def test_regress_and_compare_commands(capsys):
     assert code == 2 and "--outcome" in err
 
 
+def test_ordinal_regress_and_efa_with_given_factors(capsys):
+    # the issue-16 command lines: ordinal logit of a 6-level item on the bfi trait scores (MASS::polr,
+    # 1e-6 relative) and an EFA with the number of factors given (no parallel analysis)
+    from pathlib import Path
+
+    ref_dir = Path(__file__).parent / "reference"
+    polr = json.loads((ref_dir / "regression.json").read_text())["polr_bfi"]
+    bfi, inst = ref_dir / "data" / "bfi.csv", ref_dir / "instruments" / "bfi.json"
+    code, out, err = run(capsys, "regress", str(bfi), "--instrument", str(inst), "--nan-policy", "omit",
+                         "--outcome", "A1", "--ordinal", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    for k, v in polr["coef"].items():
+        assert doc["coef"][k] == pytest.approx(v, rel=1e-6)
+        assert doc["se"][k] == pytest.approx(polr["se"][k], rel=1e-6)
+    assert [t["threshold"] for t in doc["thresholds"]] == list(polr["zeta"])
+    assert doc["n_respondents"] == polr["n"] and doc["n_dropped"] == 2800 - polr["n"]
+    code, out, err = run(capsys, "efa", str(ref_dir / "data" / "sim25.csv"), "--scale", "1", "5", "--n-factors", "5",
+                         "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["suggested_n_factors"] is None and len(doc["loadings"]) == 5
+    assert all(row["fa_random_95"] is None for row in doc["eigenvalues"])
+
+
 def test_bootstrap_command_is_deterministic(capsys, example_csv):
     argv = ["bootstrap", str(example_csv), "--scale", "1", "5", "--level", "dimension", "--method", "bca",
             "--n-resamples", "300", "--seed", "7", "--json"]

@@ -29,6 +29,23 @@ out$fa_minres_oblimin <- list(loadings = unclass(f4$loadings), phi = unclass(f4$
 set.seed(1)
 pa <- fa.parallel(X, fa = "both", plot = FALSE, n.iter = 2)
 out$parallel <- list(pc_values = pa$pc.values, fa_values = pa$fa.values)
+# psych::bfi (tests/reference/instruments/bfi.json: reverse-keyed items recoded 7 - x; respondents with a
+# missing answer dropped): the EFA benchmark data, five factors, each extraction with the rotations used
+bfi <- read.csv("tests/reference/data/bfi.csv")[, 1:25]
+for (r in c("A1", "C4", "C5", "E1", "E2", "O2", "O5")) bfi[[r]] <- 7 - bfi[[r]]
+bfi <- bfi[complete.cases(bfi), ]
+bfi_fa <- function(fm, rotate) {
+  f <- fa(bfi, nfactors = 5, fm = fm, rotate = rotate)
+  list(loadings = unclass(f$loadings), uniquenesses = unname(f$uniquenesses),
+       phi = if (is.null(f$Phi)) NULL else unclass(f$Phi))
+}
+out$bfi <- list(n = nrow(bfi),
+  minres_promax = bfi_fa("minres", "promax"), ml_promax = bfi_fa("ml", "promax"),
+  minres_oblimin = bfi_fa("minres", "oblimin"), ml_varimax = bfi_fa("ml", "varimax"),
+  minres_none = bfi_fa("minres", "none"))
+set.seed(1)
+pb <- fa.parallel(bfi, fm = "minres", fa = "both", plot = FALSE, n.iter = 2)
+out$bfi$parallel <- list(pc_values = pb$pc.values, fa_values = pb$fa.values)
 # difference-score reliability inputs: alpha of P and E dimension scores (psych) for the closed form
 write_json(out, "tests/reference/validity.json", digits = NA, auto_unbox = TRUE, matrix = "rowmajor")
 cat("wrote tests/reference/validity.json\n")
