@@ -72,11 +72,13 @@ latent_gaps <- function(fit) {
 score_table <- function(fit) {
   st <- lavTestScore(fit)
   pt <- parTable(fit)
-  name <- function(pl) { k <- match(pl, pt$plabel); c(pt$lhs[k], pt$op[k], pt$rhs[k]) }
+  groups <- lavInspect(fit, "group.label")
+  name <- function(pl) { k <- match(pl, pt$plabel); c(pt$lhs[k], pt$op[k], pt$rhs[k], pt$group[k]) }
   rows <- lapply(seq_len(nrow(st$uni)), function(r) {
     a <- name(st$uni$lhs[r]); b <- name(st$uni$rhs[r])
-    list(first = trimws(paste(a[1], a[2], a[3])), lhs = b[1], op = b[2], rhs = b[3], chisq = st$uni$X2[r],
-         p_value = st$uni$p.value[r])
+    list(first = trimws(paste(a[1], a[2], a[3])), first_group = if (length(groups)) groups[as.integer(a[4])] else NA,
+         lhs = b[1], op = b[2], rhs = b[3], group = if (length(groups)) groups[as.integer(b[4])] else NA,
+         chisq = st$uni$X2[r], p_value = st$uni$p.value[r])
   })
   list(total = list(chisq = st$test$X2, df = st$test$df, p_value = st$test$p.value), univariate = rows)
 }
@@ -151,5 +153,11 @@ out$cases$example_std_lv <- run_case(example, std_lv = TRUE, scores = FALSE)
 out$cases$sim <- run_case(sim)
 out$cases$sim_partial3 <- run_case(sim, free_intercepts = 3L)
 out$cases$sim_mlr <- run_case(sim, estimator = "MLR", scores = FALSE)
+# the score tests in general: scalar invariance across the two schools of Holzinger & Swineford (1939)
+# (group.equal constraints), the textbook case of lavTestScore
+hs <- read.csv("tests/reference/data/holzinger_swineford.csv")
+hs_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+f_hs <- fitcfa(hs_model, data = hs, group = "school", group.equal = c("loadings", "intercepts"))
+out$hs_scalar_score_tests <- c(list(model = hs_model, chisq = unname(fitMeasures(f_hs, "chisq"))), score_table(f_hs))
 write_json(out, "tests/reference/lavaan_latent_gap.json", digits = NA, auto_unbox = TRUE, pretty = FALSE)
 cat("wrote tests/reference/lavaan_latent_gap.json and", sim_path, "\n")
