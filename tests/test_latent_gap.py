@@ -350,3 +350,12 @@ def test_report_shows_latent_beside_observed_gaps(tmp_path):
     only_p = sm.read_survey(sm.example_path(), score_sets=["P"])
     b = sm.analyze(only_p, analyses=["scores", "latent_gap"])
     assert b.skipped == {"latent_gap": "needs expectation (E) and perception (P) answers"}
+
+
+def test_factor_names_are_valid_lavaan_names():
+    inst = sm.get_instrument("servqual25")
+    dims = {("customer care" if k == "empathy" else k): v for k, v in inst.dimensions.items()}
+    text = latent_gap_model(sm.Instrument(name="x", dimensions=dims, scale=(1, 4)), "scalar")
+    assert "P_customer_care =~ P21 + l22*P22 + l23*P23 + l24*P24 + l25*P25" in text.splitlines()
+    assert "P_customer_care ~ NA*1" in text.splitlines()
+    build_spec(text, meanstructure=True)  # parses

@@ -31,6 +31,7 @@ Muthen 1989).  Every model is an ordinary :func:`~servmodels.sem.cfa` fit of lav
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,11 @@ _PARENT = {"metric": "configural", "scalar": "metric", "strict": "scalar", "part
            "partial_strict": "partial_scalar"}
 #: Chen (2007): a CFI drop of 0.01 or more flags non-invariance
 _DELTA_CFI = -0.01
+
+
+def factor_name(code: str, dimension: str) -> str:
+    """The factor of one score set and dimension, a valid lavaan name: ``E_tangibles``, ``P_customer_care``."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", f"{code}_{dimension}")
 
 
 def _resolve_items(instrument: Instrument, names: Sequence[str] | str | None, expectation: str,
@@ -125,6 +131,10 @@ def latent_gap_model(instrument: Instrument, step: str = "scalar", *, std_lv: bo
     if step not in LATENT_GAP_STEPS:
         raise ParameterError(f"step must be one of {', '.join(LATENT_GAP_STEPS)}; got {step!r}")
     freed = set(_resolve_items(instrument, free_intercepts, expectation, perception))
+    names = [factor_name(c, d) for c in (expectation, perception) for d in instrument.dimensions]
+    if len(set(names)) < len(names):
+        raise ModelSpecificationError(f"dimension names give clashing factor names ({', '.join(names)}); rename the "
+                                      "dimensions so that they differ in letters, digits or underscores")
     pos = {item: k + 1 for k, item in enumerate(instrument.items)}
     equal_loadings = step != "configural"
     lines: list[str] = []
@@ -132,9 +142,9 @@ def latent_gap_model(instrument: Instrument, step: str = "scalar", *, std_lv: bo
         for code in (expectation, perception):
             terms = [(f"l{pos[i]}*" if equal_loadings and (std_lv or k > 0) else "") + instrument.column(code, i)
                      for k, i in enumerate(items)]
-            lines.append(f"{code}_{dim} =~ " + " + ".join(terms))
+            lines.append(f"{factor_name(code, dim)} =~ " + " + ".join(terms))
         if std_lv and equal_loadings:
-            lines.append(f"{perception}_{dim} ~~ NA*{perception}_{dim}")
+            lines.append(f"{factor_name(perception, dim)} ~~ NA*{factor_name(perception, dim)}")
     lines += [f"{instrument.column(expectation, i)} ~~ {instrument.column(perception, i)}" for i in instrument.items]
     if step in ("scalar", "strict"):
         for dim, items in instrument.dimensions.items():
@@ -145,8 +155,8 @@ def latent_gap_model(instrument: Instrument, step: str = "scalar", *, std_lv: bo
         for i in instrument.items:
             lab = "" if i in freed else f"i{pos[i]}*"
             lines += [f"{instrument.column(expectation, i)} ~ {lab}1", f"{instrument.column(perception, i)} ~ {lab}1"]
-        lines += [f"{expectation}_{d} ~ 0*1" for d in instrument.dimensions]
-        lines += [f"{perception}_{d} ~ NA*1" for d in instrument.dimensions]
+        lines += [f"{factor_name(expectation, d)} ~ 0*1" for d in instrument.dimensions]
+        lines += [f"{factor_name(perception, d)} ~ NA*1" for d in instrument.dimensions]
     if step == "strict":
         for code in (expectation, perception):
             lines += [f"{instrument.column(code, i)} ~~ r{pos[i]}*{instrument.column(code, i)}" for i in instrument.items]
@@ -229,7 +239,7 @@ class LatentGapResult(Result):
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        keep = ["model", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_scaled", "df_scaled",
+        keep = ["model", "partial", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "chisq_scaled", "df_scaled",
                 "pvalue_scaled", "scaling_factor", "cfi_scaled", "rmsea_scaled", "cfi_robust", "rmsea_robust",
                 "compared_with", "chisq_diff", "df_diff", "p_diff", "delta_cfi", "delta_rmsea", "diff_method"]
         inv = self.invariance[[c for c in keep if c in self.invariance]]
@@ -465,7 +475,7 @@ def latent_gap(
     params = fits[gap_model].parameters
     lat = []
     for d in inst.dimensions:
-        r = params[(params["op"] == "~1") & (params["lhs"] == f"P_{d}")].iloc[0]
+        r = params[(params["op"] == "~1") & (params["lhs"] == factor_name("P", d))].iloc[0]
         lat.append({"dimension": d, "estimate": float(r["estimate"]), "se": float(r["se"]), "z": float(r["z"]),
                     "p_value": float(r["p_value"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
                     "std_lv": float(r["std_lv"])})
