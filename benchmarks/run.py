@@ -47,6 +47,7 @@ def main() -> None:
     import bench_bootstrap
     import bench_cfa
     import bench_efa
+    import bench_latent_gap
     import bench_planning
     import bench_regress
     import bench_report
@@ -80,6 +81,7 @@ def main() -> None:
     sizes = (100, 1_000) if args.quick else (100, 1_000, 100_000)
     lines.append(bench_cfa.markdown(bench_cfa.run(sizes)))
     lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if args.quick else (1_000, 10_000))))
+    lines.append(bench_latent_gap.markdown(bench_latent_gap.run((600,) if args.quick else (600, 5_000))))
     lines.append(bench_bootstrap.markdown(bench_bootstrap.run(((1_000, 2_000),) if args.quick else
                                                              ((1_000, 2_000), (1_000, 10_000), (100_000, 2_000), (100_000, 10_000)))))
     lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))

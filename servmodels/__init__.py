@@ -84,10 +84,12 @@ if TYPE_CHECKING:
     from .sem import (
         CFAResult,
         InvarianceResult,
+        LatentGapResult,
         SEMOptions,
         cfa,
         ep_structure_test,
         instrument_model,
+        latent_gap,
         measurement_invariance,
     )
     from .simulate import simulate_servqual
@@ -126,8 +128,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     ".scoring": ("ScoreMoments", "ScoreResult", "score", "score_summary"),
     ".sem": (
-        "CFAResult", "InvarianceResult", "SEMOptions", "cfa", "ep_structure_test", "instrument_model",
-        "measurement_invariance",
+        "CFAResult", "InvarianceResult", "LatentGapResult", "SEMOptions", "cfa", "ep_structure_test",
+        "instrument_model", "latent_gap", "measurement_invariance",
     ),
     ".simulate": ("simulate_servqual",),
     ".validity": ("EFAResult", "ValidityResult", "efa", "validity"),
@@ -166,6 +168,7 @@ __all__ = [
     "measurement_invariance",
     "SEMOptions",
     "ep_structure_test",
+    "latent_gap",
     "instrument_model",
     "analyze",
     # study planning
@@ -192,6 +195,7 @@ __all__ = [
     "ComparisonResult",
     "EFAResult",
     "InvarianceResult",
+    "LatentGapResult",
     "Analysis",
     "RMSEAPlanResult",
     "GapPlanResult",

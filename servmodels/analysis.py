@@ -33,7 +33,7 @@ from .data import SurveyData
 __all__ = ["Analysis", "AnalysisStep", "AnalysisTable", "analyze", "ANALYSES", "DEFAULT_RESAMPLES"]
 
 #: every analysis a report can hold, in report order
-ANALYSES = ("scores", "bootstrap", "items", "reliability", "cfa", "efa", "compare", "ipa")
+ANALYSES = ("scores", "bootstrap", "items", "reliability", "cfa", "latent_gap", "efa", "compare", "ipa")
 
 #: resamples of each bootstrap when none are given: the defaults of the standalone commands
 #: (``bootstrap`` 2000; ``reliability``, ``compare`` and IPA 1000)
@@ -250,7 +250,8 @@ def analyze(
         (``{"bootstrap": 2000, "reliability": 1000, ...}``); default
         :data:`DEFAULT_RESAMPLES`, the standalone commands' defaults.
     options : SEMOptions, optional
-        Reaches the CFA, the CFA behind omega/CR/AVE and the comparison's CFA rows.
+        Reaches the CFA, the CFA behind omega/CR/AVE, the latent gap model and the
+        comparison's CFA rows.
     cv_repeats : int
         Repeats of 10-fold cross-validation in the comparison [10].
     pa_iterations : int
@@ -311,7 +312,7 @@ def analyze(
     from .regression import compare_servqual_servperf
     from .reliability import item_analysis
     from .scoring import score
-    from .sem import cfa
+    from .sem import cfa, latent_gap
     from .validity import efa, validity
 
     runners: dict[str, Callable[[], Result] | str] = {
@@ -323,6 +324,9 @@ def analyze(
         "reliability": lambda: validity(data, scores=main_set, n_resamples=resamples["reliability"], rng=seed,
                                         bootstrap_cfa=False, options=options, progress=progress),
         "cfa": lambda: cfa(data, scores=main_set, options=options),
+        # the observed gaps' intervals from the same BCa bootstrap (seed, resamples) as the "bootstrap" step
+        "latent_gap": (lambda: latent_gap(data, options=options, n_resamples=resamples["bootstrap"], rng=seed))
+        if servqual else "needs expectation (E) and perception (P) answers",
         "efa": lambda: efa(data, scores=main_set, n_iter=pa_iterations, rng=seed, progress=progress),
         "compare": (lambda: compare_servqual_servperf(data, n_resamples=resamples["compare"], rng=seed,
                                                       n_repeats=cv_repeats, options=options, progress=progress))
@@ -424,6 +428,22 @@ def _tables(a: Analysis) -> list[AnalysisTable]:
         lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "estimate", "se", "std_all"]].reset_index(drop=True)
         lo.loc[lo["se"] == 0, "se"] = np.nan  # fixed loadings (marker items) have no standard error
         out.append(AnalysisTable("cfa_loadings", "cfa", lo.rename(columns={"lhs": "factor", "rhs": "item"})))
+    lg = a.get("latent_gap")
+    if lg is not None:
+        gaps = lg.to_frame().rename(columns={"estimate": "latent_gap", "se": "latent_se", "ci_low": "latent_ci_low",
+                                             "ci_high": "latent_ci_high", "observed": "observed_gap"})
+        gaps = gaps[["dimension", "latent_gap", "latent_se", "latent_ci_low", "latent_ci_high", "p_value",
+                     "observed_gap", "observed_ci_low", "observed_ci_high"]]
+        out.append(AnalysisTable("latent_gap", "latent_gap", gaps, {
+            "gap_model": lg.gap_model, "std_lv": lg.options.std_lv, "confidence_level": lg.confidence_level,
+            "observed_method": lg.observed_method, "n_resamples": lg.n_resamples,
+            "free_intercepts": list(lg.free_intercepts), "scalar_supported": lg.scalar_supported,
+            "flagged_intercepts": list(lg.flagged_intercepts)}))
+        robust = ["chisq_scaled", "cfi_robust", "rmsea_robust"] if "chisq_scaled" in lg.invariance else []
+        inv = lg.invariance[["model", "chisq", "df", "pvalue", "cfi", "rmsea", *robust, "srmr", "chisq_diff", "df_diff",
+                             "p_diff", "delta_cfi"]].copy()
+        out.append(AnalysisTable("latent_invariance", "latent_gap", inv,
+                                 {"diff_method": str(lg.invariance["diff_method"].dropna().iloc[0])}))
     efa_res = a.get("efa")
     if efa_res is not None:
         ld = efa_res.loadings.copy()

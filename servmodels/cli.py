@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|bootstrap|report|plan|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|gap-model|reliability|efa|regress|compare|bootstrap|report|plan|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -196,6 +196,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "metric = thresholds + loadings, scalar)")
     _add_sem_options(p)
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="level of the parameter intervals [0.95]")
+    _add_output_options(p)
+
+    p = sub.add_parser("gap-model", help="latent gaps: E and P factors jointly, invariance configural to strict, "
+                       "P factor means under scalar invariance (lavaan-equivalent)")
+    _add_data_options(p)
+    p.set_defaults(nan_policy=None)  # like cfa: incomplete respondents dropped listwise and counted
+    p.add_argument("--free-intercepts", metavar="ITEM,...", help="items whose E and P intercepts are not held equal "
+                   "(partial scalar invariance): item ids or columns, e.g. 3 or E3,P3")
+    p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=2000,
+                   help="BCa bootstrap resamples of the observed gaps (0: paired t-interval) [2000]")
+    p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="bootstrap seed [0]")
+    p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="[0.95]")
+    _add_sem_options(p)
     _add_output_options(p)
 
     p = sub.add_parser("reliability", help="alpha, omega, CR, AVE, Fornell-Larcker, HTMT with bootstrap CIs, gap reliability")
@@ -679,6 +692,22 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     _emit(args, payload, text, res.parameters)
 
 
+def _cmd_gap_model(args: argparse.Namespace) -> None:
+    from .sem.latent_gap import latent_gap
+
+    opts = _sem_options(args, args.confidence_level)
+    policy = args.nan_policy
+    args.nan_policy = "fiml" if policy is None else policy  # keep incomplete rows: dropped listwise and counted
+    data = _read(args, ["E", "P"])
+    args.nan_policy = policy
+    res = latent_gap(data, options=opts, free_intercepts=args.free_intercepts, n_resamples=args.n_resamples,
+                     rng=args.seed)
+    if res.n_dropped and not args.quiet:
+        sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) with missing answers dropped (listwise); "
+                         f"{res.n_respondents} used\n")
+    _emit(args, res.to_dict(), res.summary(), res.to_frame())
+
+
 def _scores_and_sets(args: argparse.Namespace, extra: Sequence[str] = ()) -> tuple[str, list[str]]:
     """``--scores`` as a code (or gap name) and the score sets to read for it.
 
@@ -977,6 +1006,7 @@ _COMMANDS = {
     "score": _cmd_score,
     "items": _cmd_items,
     "cfa": _cmd_cfa,
+    "gap-model": _cmd_gap_model,
     "reliability": _cmd_reliability,
     "regress": _cmd_regress,
     "compare": _cmd_compare,

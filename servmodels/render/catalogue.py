@@ -40,6 +40,9 @@ LABELS: dict[str, dict[str, str]] = {
     "htmt": {"en": "HTMT ratios (discriminant validity)", "id": "Rasio HTMT (validitas diskriminan)"},
     "cfa_fit": {"en": "Confirmatory factor analysis: fit", "id": "Analisis faktor konfirmatori: kecocokan model"},
     "cfa_loadings": {"en": "Confirmatory factor analysis: loadings", "id": "Analisis faktor konfirmatori: muatan faktor"},
+    "latent_gap": {"en": "Latent gaps beside observed gaps", "id": "Kesenjangan laten dan kesenjangan teramati"},
+    "latent_invariance": {"en": "Latent gap model: invariance between expectation and perception",
+                          "id": "Model kesenjangan laten: invariansi antara harapan dan kinerja"},
     "efa_loadings": {"en": "Exploratory factor analysis: loadings", "id": "Analisis faktor eksploratori: muatan faktor"},
     "compare": {"en": "SERVQUAL versus SERVPERF", "id": "SERVQUAL dibandingkan SERVPERF"},
     "ipa": {"en": "Importance–performance analysis", "id": "Analisis kepentingan–kinerja"},
@@ -59,6 +62,32 @@ LABELS: dict[str, dict[str, str]] = {
                          "id": "Interval alfa: bootstrap {level}% ({n} sampel ulang). KMO = {kmo}."},
     "note_htmt": {"en": "Values below 0.85 support discriminant validity.",
                   "id": "Nilai di bawah 0,85 mendukung validitas diskriminan."},
+    "note_latent_gap": {
+        "en": "Latent gap: mean of the perception factor with the expectation factor's mean fixed at 0, under {model} "
+              "invariance of loadings and intercepts, in {unit}; {level}% Wald intervals. Observed gap: mean P − E with "
+              "{level}% {observed} intervals.",
+        "id": "Kesenjangan laten: rata-rata faktor kinerja dengan rata-rata faktor harapan ditetapkan 0, di bawah "
+              "invariansi {model} muatan dan intersep, dalam {unit}; interval Wald {level}%. Kesenjangan teramati: "
+              "rata-rata P − E dengan interval {observed} {level}%."},
+    "model_scalar": {"en": "scalar", "id": "skalar"},
+    "model_partial_scalar": {"en": "partial scalar", "id": "skalar parsial"},
+    "unit_marker": {"en": "the units of each dimension's first item", "id": "satuan butir pertama setiap dimensi"},
+    "unit_std_lv": {"en": "standard deviations of the expectation factor",
+                    "id": "simpangan baku faktor harapan"},
+    "observed_bca": {"en": "BCa bootstrap ({n} resamples)", "id": "bootstrap BCa ({n} sampel ulang)"},
+    "observed_t": {"en": "paired t", "id": "t berpasangan"},
+    "note_freed": {"en": "Intercepts not held equal (partial invariance): items {items}.",
+                   "id": "Intersep yang tidak disamakan (invariansi parsial): butir {items}."},
+    "note_scalar_rejected": {
+        "en": "Full scalar invariance is rejected (χ² difference p < .05 or ΔCFI ≤ −0.01); intercepts that differ "
+              "(score tests, Holm p < .05): {items}.",
+        "id": "Invariansi skalar penuh ditolak (uji selisih χ² p < 0,05 atau ΔCFI ≤ −0,01); intersep yang berbeda "
+              "(uji skor, p Holm < 0,05): {items}."},
+    "note_latent_invariance": {"en": "Each model is compared with the one before it ({method}).",
+                               "id": "Setiap model dibandingkan dengan model sebelumnya ({method})."},
+    "chi-square difference": {"en": "chi-square difference test", "id": "uji selisih chi-kuadrat"},
+    "Satorra-Bentler (2001) scaled difference": {"en": "Satorra-Bentler (2001) scaled difference test",
+                                                 "id": "uji selisih terskala Satorra-Bentler (2001)"},
     "note_efa": {"en": "{n} factors, {method}, rotation {rotation}.", "id": "{n} faktor, {method}, rotasi {rotation}."},
     "synthetic": {"en": "Bundled SYNTHETIC example data (not real respondents).",
                   "id": "Data contoh SINTETIS (bukan responden sebenarnya)."},
@@ -94,6 +123,7 @@ LABELS: dict[str, dict[str, str]] = {
     "an_items": {"en": "item analysis", "id": "analisis butir"},
     "an_reliability": {"en": "reliability and validity", "id": "reliabilitas dan validitas"},
     "an_cfa": {"en": "confirmatory factor analysis", "id": "analisis faktor konfirmatori"},
+    "an_latent_gap": {"en": "latent gap model", "id": "model kesenjangan laten"},
     "an_efa": {"en": "exploratory factor analysis", "id": "analisis faktor eksploratori"},
     "an_compare": {"en": "SERVQUAL versus SERVPERF", "id": "SERVQUAL dibandingkan SERVPERF"},
     "an_ipa": {"en": "importance–performance analysis", "id": "analisis kepentingan–kinerja"},
@@ -131,6 +161,14 @@ COLUMNS: dict[str, dict[str, str]] = {
     "bic": {"en": "BIC", "id": "BIC"}, "cv_r2": {"en": "Cross-validated R²", "id": "R² validasi silang"},
     "importance": {"en": "Importance", "id": "Kepentingan"}, "performance": {"en": "Performance", "id": "Kinerja"},
     "quadrant": {"en": "Quadrant", "id": "Kuadran"},
+    "latent_gap": {"en": "Latent gap", "id": "Kesenjangan laten"}, "latent_se": {"en": "SE", "id": "GB"},
+    "latent_ci_low": {"en": "CI lower", "id": "IK bawah"}, "latent_ci_high": {"en": "CI upper", "id": "IK atas"},
+    "p_value": {"en": "p", "id": "p"},
+    "observed_gap": {"en": "Observed gap", "id": "Kesenjangan teramati"},
+    "observed_ci_low": {"en": "Observed CI lower", "id": "IK bawah teramati"},
+    "observed_ci_high": {"en": "Observed CI upper", "id": "IK atas teramati"},
+    "chisq_diff": {"en": "Δχ²", "id": "Δχ²"}, "df_diff": {"en": "Δdf", "id": "Δdb"},
+    "p_diff": {"en": "p (Δχ²)", "id": "p (Δχ²)"}, "delta_cfi": {"en": "ΔCFI", "id": "ΔCFI"},
     "p_I": {"en": "P(I)", "id": "P(I)"}, "p_II": {"en": "P(II)", "id": "P(II)"},
     "p_III": {"en": "P(III)", "id": "P(III)"}, "p_IV": {"en": "P(IV)", "id": "P(IV)"},
 }
@@ -141,6 +179,17 @@ QUADRANT_NAMES: dict[str, dict[str, str]] = {
     "II": {"en": "keep up the good work", "id": "pertahankan"},
     "III": {"en": "low priority", "id": "prioritas rendah"},
     "IV": {"en": "possible overkill", "id": "berlebihan"},
+}
+
+
+#: invariance steps (model column of the latent gap model's invariance table)
+MODEL_NAMES: dict[str, dict[str, str]] = {
+    "configural": {"en": "configural", "id": "konfigural"},
+    "metric": {"en": "metric", "id": "metrik"},
+    "scalar": {"en": "scalar", "id": "skalar"},
+    "strict": {"en": "strict", "id": "ketat"},
+    "partial_scalar": {"en": "partial scalar", "id": "skalar parsial"},
+    "partial_strict": {"en": "partial strict", "id": "ketat parsial"},
 }
 
 

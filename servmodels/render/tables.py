@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import Analysis, AnalysisTable
-from .catalogue import QUADRANT_NAMES, column, label
+from .catalogue import MODEL_NAMES, QUADRANT_NAMES, column, label, reason
 
 __all__ = ["PreparedTable", "prepare", "prepare_all", "number", "pvalue", "MINUS"]
 
@@ -29,10 +29,10 @@ DIGITS: dict[str, int] = {
     "n": 0, "df": 0, "chisq": 2, "chisq_scaled": 2, "aic": 2, "bic": 2,
     "expectation": 2, "perception": 2, "minimum": 2, "desired": 2, "gap": 2, "adequacy": 2, "superiority": 2,
     "ci_low": 2, "ci_high": 2, "mean": 2, "sd": 2, "importance": 2, "performance": 2,
-    "p_I": 2, "p_II": 2, "p_III": 2, "p_IV": 2,
+    "p_I": 2, "p_II": 2, "p_III": 2, "p_IV": 2, "chisq_diff": 2, "df_diff": 0,
 }
 #: columns holding p-values: three decimals, "< .001" below
-P_COLUMNS = frozenset({"p_adjusted", "pvalue", "pvalue_scaled", "p_value"})
+P_COLUMNS = frozenset({"p_adjusted", "pvalue", "pvalue_scaled", "p_value", "p_diff"})
 #: columns holding text
 TEXT_COLUMNS = frozenset({"group", "item", "dimension", "factor", "model", "estimator", "quadrant"})
 
@@ -88,6 +88,8 @@ def _cell(key: str, value: Any, lang: str, instrument: Any) -> str:
         text = str(value)
         if key in ("dimension", "factor") and instrument is not None:
             return instrument.label(text, lang)
+        if key == "model" and text in MODEL_NAMES:
+            return MODEL_NAMES[text][lang]
         if key == "quadrant" and text in QUADRANT_NAMES:
             return f"{text} ({QUADRANT_NAMES[text][lang]})"
         return text
@@ -123,6 +125,19 @@ def _note(t: AnalysisTable, lang: str) -> str | None:
         return label("note_htmt", lang)
     if t.key == "efa_loadings":
         return label("note_efa", lang, n=n.get("n_factors"), method=n.get("method"), rotation=n.get("rotation") or "—")
+    if t.key == "latent_gap":
+        level = number(100 * n["confidence_level"], 0, lang)
+        observed = (label("observed_bca", lang, n=n["n_resamples"]) if n.get("observed_method") == "bca"
+                    else label("observed_t", lang))
+        text = label("note_latent_gap", lang, model=label("model_" + str(n["gap_model"]), lang),
+                     unit=label("unit_std_lv" if n.get("std_lv") else "unit_marker", lang), level=level, observed=observed)
+        if n.get("free_intercepts"):
+            text += " " + label("note_freed", lang, items=", ".join(n["free_intercepts"]))
+        if not n.get("scalar_supported", True):
+            text += " " + label("note_scalar_rejected", lang, items=", ".join(n.get("flagged_intercepts") or ["—"]))
+        return text
+    if t.key == "latent_invariance":
+        return label("note_latent_invariance", lang, method=reason(str(n.get("diff_method", "")), lang))
     if t.key == "compare" and n.get("verdict") and lang == "en":
         return str(n["verdict"])
     return None

@@ -20,6 +20,8 @@ Laid out one concern per module, as lavaan splits its R code:
 ``result``         :class:`CFAResult`, built the same way for every estimator
 ``api``            :func:`cfa` and :func:`instrument_model`
 ``invariance``     :func:`measurement_invariance`, :func:`ep_structure_test`
+``score_test``     score tests of equality constraints (``lavTestScore``)
+``latent_gap``     :func:`latent_gap`: E and P factors jointly, latent gaps
 =================  ==========================================================
 
 An estimator is looked up by ``(estimator, missing)`` in the registry
@@ -32,14 +34,21 @@ from .api import cfa, instrument_model
 from .estimator import Estimator, get_estimator, register, registered
 from .fit_measures import TestStatistic, fit_measures
 from .invariance import INVARIANCE_LEVELS, InvarianceResult, ep_structure_test, measurement_invariance
+from .latent_gap import LatentGapResult, latent_gap, latent_gap_model
 from .options import SEMOptions
 from .result import CFAResult
+from .score_test import ScoreTestResult, score_tests
 
 __all__ = [
     "cfa",
     "instrument_model",
     "measurement_invariance",
     "ep_structure_test",
+    "latent_gap",
+    "latent_gap_model",
+    "LatentGapResult",
+    "score_tests",
+    "ScoreTestResult",
     "SEMOptions",
     "CFAResult",
     "InvarianceResult",

@@ -151,6 +151,18 @@ def model_data(data: Any, cols: Sequence[str], *, scores: str = "P", group: str 
             "dropped_rows": tuple(sorted(rows_before + dropped))}
 
 
+def _starts_from(spec: Any, previous: CFAResult) -> None:
+    """Starting values of ``spec``'s free parameters from the estimates of a previous fit (lavaan ``start = fit``)."""
+    check_type("start", previous, CFAResult, "a CFAResult (a previous fit)")
+    p = previous.parameters
+    est = {(a, o, b, str(g)): float(v) for a, o, b, g, v in zip(p["lhs"], p["op"], p["rhs"], p["group"], p["estimate"])}
+    for r in spec.rows:
+        if r.free and r.start is None:
+            v = est.get((r.lhs, r.op, r.rhs, str(spec.group_labels[r.group])))
+            if v is not None and np.isfinite(v):
+                r.start = v
+
+
 def _run(cls: Any, opts: SEMOptions, spec: Any, sample: SampleData) -> Any:
     """Fit, translating numerical failures into NumericalError (never a raw LinAlgError).
 
@@ -190,6 +202,7 @@ def cfa(
     instrument: Instrument | str | None = None,
     scale: tuple[int, int] | None = None,
     reverse: Sequence[str] | str | None = None,
+    start: CFAResult | None = None,
 ) -> CFAResult:
     """Fit a confirmatory factor model (lavaan ``cfa`` equivalent).
 
@@ -233,6 +246,11 @@ def cfa(
         respondents are counted in ``n_dropped`` and listed in ``dropped_rows``.
     instrument, scale, reverse : optional
         How to read a path or DataFrame as survey data (see :func:`read_survey`).
+    start : CFAResult, optional
+        Starting values from a previous fit (lavaan ``start = fit``): every free
+        parameter with the same ``lhs, op, rhs, group`` starts at its estimate there;
+        the others get the usual starting values.  Nested invariance steps converge in
+        fewer iterations to the same optimum.
 
     Returns
     -------
@@ -287,6 +305,8 @@ def cfa(
         means = list(sample_mean) if isinstance(sample_mean, (list, tuple)) else [sample_mean] * len(covs)
         ms = bool(meanstructure) if meanstructure is not None else len(covs) > 1
         spec = build_spec(model, n_groups=len(covs), std_lv=opts.std_lv, meanstructure=ms, group_equal=group_equal)
+        if start is not None:
+            _starts_from(spec, start)
         moments = []
         for c, mn, n in zip(covs, means, ns):
             if isinstance(c, pd.DataFrame):
@@ -324,6 +344,8 @@ def cfa(
         ms = True
     spec = build_spec(model, n_groups=len(md["labels"]), group_labels=md["labels"], std_lv=opts.std_lv,
                       meanstructure=ms, group_equal=group_equal)
+    if start is not None:
+        _starts_from(spec, start)
     fit = _run(cls, opts, spec, SampleData(blocks=md["blocks"]))
     res = build_result(fit, model=model, options=opts, n_dropped=md["n_dropped"], dropped_rows=md["dropped_rows"])
     if isinstance(data, SurveyData) and data.instrument.reverse:

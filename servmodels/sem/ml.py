@@ -64,14 +64,19 @@ def evaluate(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments
         if grad or info:
             dS, dM = M.derivatives(mats, aux, q)
             entry["dS"], entry["dM"] = dS, dM
+            # dSigma of each free row is a b' + b a' (Matrices.rank_two), so the traces below are
+            # products of (p x rows) matrices: tr(W dSigma_r) = 2 b_r' W a_r and
+            # tr(S dSigma_r S dSigma_s) = 2 [(a_r'S a_s)(b_r'S b_s) + (a_r'S b_s)(a_s'S b_r)], S = Sigma^-1
+            a, b, idx = M.rank_two(aux)
             if grad:
                 Wm = sinv - sinv @ (mom.cov + np.outer(d, d)) @ sinv
-                g += w * (np.einsum("kab,ab->k", dS, Wm) - 2.0 * dM @ sd)
+                g_rows = 2.0 * np.einsum("pr,pr->r", b, Wm @ a)
+                g += w * (np.bincount(idx, weights=g_rows, minlength=q) - 2.0 * dM @ sd)
             if info:
-                Mk = np.matmul(sinv, dS)  # Sigma^-1 dSigma_k
-                flat = Mk.reshape(q, -1)
-                flatT = Mk.transpose(0, 2, 1).reshape(q, -1)
-                Hg = flat @ flatT.T
+                Sa, Sb = sinv @ a, sinv @ b
+                ab = a.T @ Sb
+                Hr = 2.0 * ((a.T @ Sa) * (b.T @ Sb) + ab * ab.T)
+                Hg = _collapse(Hr, idx, q)
                 if spec.meanstructure:
                     Hg += 2.0 * dM @ sinv @ dM.T
                 H += w * Hg
@@ -79,13 +84,27 @@ def evaluate(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments
     return Evaluation(F, g, H, per_group)
 
 
-def observed_hessian(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], ev: Evaluation) -> np.ndarray | None:
-    """Hessian of F for Lambda Psi Lambda' + Theta (+ means); None for models with B.
+def _collapse(Hr: np.ndarray, idx: np.ndarray, q: int) -> np.ndarray:
+    """Row-level matrix -> free-parameter matrix: rows sharing a parameter (shared labels) are summed."""
+    out = np.zeros((q, q))
+    if len(np.unique(idx)) == len(idx):
+        out[np.ix_(idx, idx)] = Hr
+    else:
+        P = np.zeros((len(idx), q))
+        P[np.arange(len(idx)), idx] = 1.0
+        out += P.T @ Hr @ P
+    return out
 
-    d2F/dk dl = tr(W Sigma_kl) - tr(M_l M_k) + 2 tr(M_l Sigma^-1 S M_k), M_k = Sigma^-1 Sigma_k,
-    W = Sigma^-1 - Sigma^-1 S Sigma^-1; Sigma_kl is non-zero only for (loading, loading)
-    and (loading, Psi) pairs.  Mean terms that vanish with the mean residual are left
-    out, so with a mean structure the Newton steps are near-exact close to the optimum.
+
+def observed_hessian(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], ev: Evaluation) -> np.ndarray | None:
+    """Exact Hessian of F for Lambda Psi Lambda' + Theta and mu = nu + Lambda alpha; None for models with B.
+
+    d2F/dk dl = tr(W Sigma_kl) - tr(M_l M_k) + 2 tr(M_l Sigma^-1 S_d M_k), M_k = Sigma^-1 Sigma_k,
+    W = Sigma^-1 - Sigma^-1 S_d Sigma^-1; Sigma_kl is non-zero only for (loading, loading)
+    and (loading, Psi) pairs.  With a mean structure (d = ybar - mu, a = Sigma^-1 d) S_d = S + d d'
+    and the mean part adds 2 mu_k' Sigma^-1 mu_l + 2 (mu_k' M_l a + mu_l' M_k a) - 2 mu_kl' a, where
+    mu_kl = e_i only for the pair (lambda_ij, alpha_j).  The mean residual does not vanish when
+    intercepts are constrained (scalar invariance), so these terms matter for quadratic convergence.
     """
     if any(r.mat == "B" and r.free for r in spec.rows):
         return None  # second-order terms through B are not implemented: keep scoring
@@ -93,16 +112,43 @@ def observed_hessian(spec: ModelSpec, groups: list[Matrices], moments: list[Grou
     n_total = sum(m.n for m in moments)
     H = np.zeros((q, q))
     for M, mom, e in zip(groups, moments, ev.per_group):
-        sinv, dS = e["sinv"], e["dS"]
+        sinv = e["sinv"]
         w = mom.n / n_total
-        Mk = np.matmul(sinv, dS)
-        SS = sinv @ mom.cov
-        Qk = np.matmul(SS, Mk)
-        flatT = Mk.transpose(0, 2, 1).reshape(q, -1)
-        Hg = -(Mk.reshape(q, -1) @ flatT.T) + 2.0 * (Qk.reshape(q, -1) @ flatT.T)
         if spec.meanstructure:
-            Hg += 2.0 * e["dM"] @ sinv @ e["dM"].T
-        W = sinv - sinv @ mom.cov @ sinv
+            d = mom.mean - e["mu"]
+            a = sinv @ d
+            Sd = mom.cov + np.outer(d, d)
+        else:
+            Sd = mom.cov
+        # row-level traces with dSigma_r = u_r v_r' + v_r u_r' (Matrices.rank_two), X = Sigma^-1,
+        # Y = Sigma^-1 S_d Sigma^-1:  tr(X dSigma_r X dSigma_s) = 2[(u'Xu)(v'Xv) + (u'Xv)(u'Xv)'] and
+        # tr(X dSigma_r Y dSigma_s) = (u_s'Y v_r)(u_r'X v_s) + (v_r'Y v_s)(u_r'X u_s)
+        #                             + (u_r'Y u_s)(v_r'X v_s) + (u_r'Y v_s)(u_s'X v_r)
+        u, v, idx = M.rank_two(e["aux"])
+        Y = sinv @ Sd @ sinv
+        Xu, Xv, Yu, Yv = sinv @ u, sinv @ v, Y @ u, Y @ v
+        uXu, uXv, vXv = u.T @ Xu, u.T @ Xv, v.T @ Xv
+        uYu, uYv, vYv = u.T @ Yu, u.T @ Yv, v.T @ Yv
+        tr_xx = 2.0 * (uXu * vXv + uXv * uXv.T)
+        tr_xy = uYv.T * uXv + vYv * uXu + uYu * vXv + uYv * uXv.T
+        Hg = _collapse(-tr_xx + 2.0 * tr_xy, idx, q)
+        if spec.meanstructure:
+            dM = e["dM"]
+            Hg += 2.0 * dM @ sinv @ dM.T
+            # mu_k' Sigma^-1 dSigma_l a with dSigma_l a = u_l (v_l'a) + v_l (u_l'a), rows collapsed to parameters
+            rows_l = dM @ (Xu * (v.T @ a) + Xv * (u.T @ a))
+            P = np.zeros((len(idx), q))
+            P[np.arange(len(idx)), idx] = 1.0
+            cross = rows_l @ P
+            Hg += 2.0 * (cross + cross.T)
+            lam = [r for r in M.rows if r.free and r.mat == "L"]
+            alph = [r for r in M.rows if r.free and r.mat == "A"]
+            for rl in lam:
+                for ra in alph:
+                    if ra.r == rl.c:  # d2 mu / d lambda_ij d alpha_j = e_i
+                        Hg[rl.free - 1, ra.free - 1] -= 2.0 * a[rl.r]
+                        Hg[ra.free - 1, rl.free - 1] -= 2.0 * a[rl.r]
+        W = sinv - sinv @ Sd @ sinv
         psi = e["mats"]["P"]
         WL = W @ e["mats"]["L"]
         loads = [r for r in M.rows if r.free and r.mat == "L"]

@@ -252,7 +252,8 @@ def build_spec(
                     seen_first.add(lhs)
                     if value is None and not t.free and not std_lv:
                         value, auto = 1.0, True
-                put(Row(lhs, op, rhs, g, mat, r, c, value=value, label=t.label, start=t.start, user=True, auto_marker=auto))
+                # an intercept row names its variable once, as lavaan's parameter table (rhs "")
+                put(Row(lhs, op, "" if op == "~1" else rhs, g, mat, r, c, value=value, label=t.label, start=t.start, user=True, auto_marker=auto))
         # defaults: residual variances, latent (residual) variances, exogenous covariances, means
         for v in ov:
             put(Row(v, "~~", v, g, "T", oi[v], oi[v], user=False))
@@ -272,12 +273,19 @@ def build_spec(
         rows.extend(table[k] for k in order)
 
     # identification: every latent needs indicators and a scale
+    label_owners: dict[str, set[str]] = {}
+    for r in rows:
+        if r.group == 0 and r.label is not None and r.value is None:
+            label_owners.setdefault(r.label, set()).add(r.lhs)
     for v in lv:
         loads = [r for r in rows if r.group == 0 and r.op == "=~" and r.lhs == v]
         if not loads:
             raise ModelSpecificationError(f"latent variable {v!r} has no indicators")
         var = next(r for r in rows if r.group == 0 and r.mat == "P" and r.r == r.c == li[v])
-        if all(r.value is None or r.value == 0 for r in loads) and var.value is None:
+        # a loading held equal (shared label) to a loading of another factor borrows that factor's
+        # scale: the longitudinal design with E variances 1 and P variances free (Widaman et al. 2010)
+        borrowed = any(r.label is not None and label_owners.get(r.label, set()) - {v} for r in loads)
+        if all(r.value is None or r.value == 0 for r in loads) and var.value is None and not borrowed:
             raise ModelSpecificationError(
                 f"latent variable {v!r} has no scale: fix one loading (e.g. 1*x) or its variance (std_lv=True / {v} ~~ 1*{v})"
             )
@@ -337,6 +345,37 @@ class Matrices:
         a_alpha = A @ mats["A"][:, 0]
         mu = mats["N"][:, 0] + mats["L"] @ a_alpha
         return sigma, mu, {"A": A, "LA": LA, "Phi": Phi, "LPhi": mats["L"] @ Phi, "Aalpha": a_alpha}
+
+    def rank_two(self, aux: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every free row's dSigma as a b' + b a' (columns of ``a`` and ``b``, shape (p, rows)) and its
+        free-parameter index (0-based); the same derivatives as :meth:`derivatives`, row by row.
+
+        loading (i, j): a = e_i, b = (Lambda Phi)_j;  Theta (i, j): a = e_i, b = e_j (e_i / 2 on the
+        diagonal);  Psi (i, j): a = (Lambda A)_i, b = (Lambda A)_j (halved on the diagonal);
+        B (i, j): a = (Lambda A)_i, b = (Lambda Phi)_j.  Means and intercepts have no dSigma (a = b = 0).
+        With these, traces such as tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) are products of small
+        matrices instead of sums over p x p arrays.
+        """
+        p = self.spec.p
+        free = [r for r in self.rows if r.free]
+        a = np.zeros((p, len(free)))
+        b = np.zeros((p, len(free)))
+        LA, LPhi = aux["LA"], aux["LPhi"]
+        for k, r in enumerate(free):
+            i, j = r.r, r.c
+            if r.mat == "L":
+                a[i, k] = 1.0
+                b[:, k] = LPhi[:, j]
+            elif r.mat == "T":
+                a[i, k] = 1.0
+                b[j, k] += 0.5 if i == j else 1.0
+            elif r.mat == "P":
+                a[:, k] = LA[:, i]
+                b[:, k] = LA[:, j] * (0.5 if i == j else 1.0)
+            elif r.mat == "B":
+                a[:, k] = LA[:, i]
+                b[:, k] = LPhi[:, j]
+        return a, b, np.array([r.free - 1 for r in free], dtype=np.intp)
 
     def derivatives(self, mats: dict[str, np.ndarray], aux: dict[str, np.ndarray], n_free: int) -> tuple[np.ndarray, np.ndarray]:
         """dSigma (n_free, p, p) and dmu (n_free, p) for the free parameters of this group."""
