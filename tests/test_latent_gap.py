@@ -115,10 +115,9 @@ def test_every_scalar_parameter_equals_lavaan(case):
     np.testing.assert_allclose(ours.loc[lav.index, "se"].to_numpy(), lav["se"].to_numpy(), rtol=1e-3, atol=1e-8)
 
 
-@pytest.mark.parametrize("case", ["example", "sim", "sim_partial3", "example_std_lv"])
+# example_std_lv is left out: the observed gaps do not depend on the identification (and that fit is slow)
+@pytest.mark.parametrize("case", ["example", "sim", "sim_partial3"])
 def test_observed_gaps_equal_t_test(case):
-    if case in SLOW:
-        pytest.skip("the observed gaps do not depend on the identification; checked on the other cases")
     res, ref = fitted(case), CASES[case]
     assert res.observed_method == "t" and res.n_resamples == 0
     og = res.observed_gaps.set_index("dimension")
