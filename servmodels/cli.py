@@ -123,11 +123,19 @@ def _add_sem_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="fail (exit 2) when a fit does not converge instead of warning")
 
 
+
+
 def _sem_options(args: argparse.Namespace, confidence_level: float = 0.95) -> Any:
     from .sem.options import SEMOptions
 
     return SEMOptions(estimator=args.estimator, missing=args.missing, likelihood=args.likelihood, std_lv=args.std_lv,
-                      strict=args.strict, confidence_level=confidence_level)
+                      strict=args.strict, confidence_level=confidence_level, cluster=getattr(args, "cluster", None))
+
+
+def _read_cluster(args: argparse.Namespace) -> None:
+    """Read the ``--cluster`` column with the data (as a grouping column)."""
+    if getattr(args, "cluster", None):
+        args.groups = list(dict.fromkeys((args.groups or []) + [args.cluster]))
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -171,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-file", help="file with lavaan model syntax")
     p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict (ordinal items, --estimator WLSMV: configural, "
                         "metric = thresholds + loadings, scalar)")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): cluster-robust SEs and scaled test, as lavaan cluster= (ML or MLR)")
     _add_sem_options(p)
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="level of the parameter intervals [0.95]")
     _add_output_options(p)
@@ -199,8 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("regress", help="regress overall satisfaction on the dimension scores")
     _add_data_options(p)
     p.add_argument("--scores", help="P, gap, weighted_gap or a custom set [the instrument's only set, else P]")
-    p.add_argument("--cov-type", default="HC3", choices=("HC3", "classical", "cluster"), help="[HC3]")
-    p.add_argument("--cluster", help="grouping column for cluster-robust SEs (e.g. village)")
+    p.add_argument("--cov-type", default=None, choices=("HC3", "classical", "cluster"), help="[HC3; cluster with --cluster]")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): cluster-robust SEs")
     p.add_argument("--ordinal", action="store_true", help="proportional-odds logit instead of OLS")
     p.add_argument("--importance-ci", type=_int_arg("--importance-ci", 0), default=0, metavar="B", help="also LMG relative importance with B bootstrap resamples")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="[0]")
@@ -213,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-repeats", type=_int_arg("--n-repeats", 1), default=10, help="repeats of k-fold cross-validation [10]")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="[0]")
     p.add_argument("--no-cfa", action="store_true", help="skip the CFA fit of the P and gap measurement models")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): cluster-robust SEs in both regressions and CFAs, whole clusters resampled "
+                   "for the R2 interval")
     _add_sem_options(p)
     _add_output_options(p)
 
@@ -222,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("bca", "percentile", "basic", "studentized"), default="bca", help="[bca]")
     p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=2000, help="[2000]")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="the same seed gives the same output [0]")
-    p.add_argument("--cluster", help="resample whole clusters (e.g. village)")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): resample whole clusters")
     p.add_argument("--strata", help="resample within strata")
     p.add_argument("--poisson", action="store_true", help="Poisson(1) weights instead of multinomial resampling")
     p.add_argument("--adjust", choices=("holm", "bh"), default="holm", help="p-value adjustment within level [holm]")
@@ -493,6 +508,8 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     group = args.groups[0] if args.groups else None
     if args.groups and len(args.groups) > 1:
         raise ParameterError("cfa takes one --group column")
+    if args.cluster and args.cluster == group:
+        raise ParameterError(f"--cluster {args.cluster} and --group {group}: the same column cannot be both")
     if args.invariance and group is None:
         raise ParameterError("--invariance needs --group COL")
     reversed_cols: tuple[str, ...] = ()
@@ -516,7 +533,7 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         reversed_cols = tuple(cols)
     else:
         code, needed = _scores_and_sets(args)
-        args.groups = [group] if group else None
+        args.groups = [c for c in (group, args.cluster) if c] or None
         policy = args.nan_policy
         args.nan_policy = "fiml" if policy is None or opts.missing == "fiml" else policy  # keep incomplete rows for cfa
         data = _read(args, needed)
@@ -613,8 +630,7 @@ def _cmd_regress(args: argparse.Namespace) -> None:
     from .regression import regress, relative_importance
 
     _need_outcome(args)
-    if args.cluster:
-        args.groups = sorted(set((args.groups or []) + [args.cluster]))
+    _read_cluster(args)
     code, needed = _scores_and_sets(args, extra=("weighted_gap",))
     args.scores = code
     data = _read(args, needed)
@@ -640,10 +656,11 @@ def _cmd_compare(args: argparse.Namespace) -> None:
 
     _no_fiml(args, "compare")
     _need_outcome(args)
+    _read_cluster(args)
     data = _read(args, None)
     res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
                                     rng=args.seed, include_cfa=not args.no_cfa, options=_sem_options(args),
-                                    progress=_progress(args))
+                                    cluster=args.cluster, progress=_progress(args))
     _emit(args, res.to_dict(), res.summary(), None)
 
 

@@ -11,6 +11,7 @@ Laid out one concern per module, as lavaan splits its R code:
 ``estimator``      the estimator interface and its registry
 ``ml``             normal-theory ML: objective, gradient, information, test
 ``mlr``            robust ML: sandwich SEs, Yuan-Bentler scaled test
+``cluster``        cluster-robust SEs and scaled test (``cluster=``)
 ``fiml``           full-information ML for missing answers
 ``wlsmv``          DWLS on polychoric correlations for ordinal items
 ``fit_measures``   one function for every chi-square based index
@@ -27,7 +28,7 @@ An estimator is looked up by ``(estimator, missing)`` in the registry
 subclass of :class:`Estimator`.
 """
 
-from . import fiml, ml, mlr, wlsmv  # noqa: F401  (importing registers the estimators)
+from . import cluster, fiml, ml, mlr, wlsmv  # noqa: F401  (importing registers the estimators)
 from .api import cfa, instrument_model
 from .estimator import Estimator, get_estimator, register, registered
 from .fit_measures import TestStatistic, fit_measures
