@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .instrument import Instrument, get_instrument, list_instruments
     from .io import read_survey, read_table
     from .ipa import IPAResult, ipa
+    from .omega import HigherOrderOmegaResult, OmegaResult, omega_hierarchical, omega_higher_order
     from .polychoric import PolychoricResult, polychoric
     from .regression import (
         ComparisonResult,
@@ -100,6 +101,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ".instrument": ("Instrument", "get_instrument", "list_instruments"),
     ".io": ("read_survey", "read_table"),
     ".ipa": ("IPAResult", "ipa"),
+    ".omega": ("HigherOrderOmegaResult", "OmegaResult", "omega_hierarchical", "omega_higher_order"),
     ".polychoric": ("PolychoricResult", "polychoric"),
     ".regression": (
         "ComparisonResult", "RegressionResult", "RelativeImportanceResult", "compare_servqual_servperf", "regress",
@@ -136,6 +138,8 @@ __all__ = [
     "critical_r",
     "ordinal_reliability",
     "validity",
+    "omega_hierarchical",
+    "omega_higher_order",
     "regress",
     "gap_bootstrap",
     "ipa",
@@ -164,6 +168,8 @@ __all__ = [
     "PolychoricResult",
     "CFAResult",
     "ValidityResult",
+    "OmegaResult",
+    "HigherOrderOmegaResult",
     "RegressionResult",
     "BootstrapResult",
     "IPAResult",

@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|efa|regress|compare|bootstrap|report|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|reliability|omega|efa|regress|compare|bootstrap|report|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -193,6 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="bootstrap seed; the same seed gives the same intervals [0]")
     p.add_argument("--bootstrap-cfa", action="store_true", help="also bootstrap omega, CR and AVE (one CFA refit per resample; slower)")
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="[0.95]")
+    _add_sem_options(p)
+    _add_output_options(p)
+
+    p = sub.add_parser("omega", help="hierarchical omega: Schmid-Leiman (psych omega) and second-order CFA (semTools)")
+    _add_data_options(p)
+    p.set_defaults(nan_policy=None)  # incomplete respondents kept: pairwise correlations (as psych), listwise CFA
+    p.add_argument("--scores", help="P, E, gap or a custom set [the instrument's only set, else P]")
+    p.add_argument("--n-factors", type=_int_arg("--n-factors", 2), default=3,
+                   help="group factors of the Schmid-Leiman solution [3, as psych; 5 for the SERVQUAL dimensions]")
+    p.add_argument("--method", choices=("schmid-leiman", "second-order", "both"), default="both",
+                   help="Schmid-Leiman (EFA), the instrument's second-order CFA, or both [both]")
     _add_sem_options(p)
     _add_output_options(p)
 
@@ -609,6 +620,29 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict(), res.summary(), res.dimensions.reset_index())
 
 
+def _cmd_omega(args: argparse.Namespace) -> None:
+    from .omega import omega_hierarchical, omega_higher_order
+
+    code, needed = _scores_and_sets(args)
+    opts = _sem_options(args)
+    if args.nan_policy is None or opts.missing == "fiml":
+        args.nan_policy = "fiml"  # keep incomplete respondents: pairwise correlations; the CFA drops or uses them
+    data = _read(args, needed)
+    payload: dict[str, Any] = {}
+    texts, table = [], None
+    if args.method in ("schmid-leiman", "both"):
+        sl = omega_hierarchical(data, scores=code, n_factors=args.n_factors)
+        payload["schmid_leiman"] = sl.to_dict()
+        texts.append(sl.summary())
+        table = sl.to_frame()
+    if args.method in ("second-order", "both"):
+        ho = omega_higher_order(data, scores=code, options=opts)
+        payload["second_order"] = ho.to_dict()
+        texts.append(ho.summary())
+        table = ho.to_frame() if table is None else table
+    _emit(args, payload, "\n\n".join(texts), table)
+
+
 def _cmd_efa(args: argparse.Namespace) -> None:
     from .validity import efa
 
@@ -783,6 +817,7 @@ _COMMANDS = {
     "bootstrap": _cmd_bootstrap,
     "report": _cmd_report,
     "efa": _cmd_efa,
+    "omega": _cmd_omega,
     "example": _cmd_example,
     "demo": _cmd_demo,
 }
