@@ -81,6 +81,7 @@ class ClusteredMLR(MLR):
     cluster = ``)."""
 
     needs_meanstructure = True
+    diagnostics = False  # residuals and modification indices under clustering: not checked against lavaan
 
     def prepare(self, spec: ModelSpec, sample: SampleData) -> None:
         super().prepare(spec, sample)
