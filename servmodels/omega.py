@@ -54,8 +54,8 @@ def pairwise_correlation(x: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> x = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 3.0]])
-    >>> round(float(pairwise_correlation(x)[0, 1]), 6)   # cor(c(1, 3, 4), c(2, 5, 3))
-    0.327327
+    >>> round(float(pairwise_correlation(x)[0, 1]), 6)   # R: cor(c(1, 3, 4), c(2, 5, 3)) = 0.5
+    0.5
     """
     M = (~np.isnan(x)).astype(float)
     X = np.where(np.isnan(x), 0.0, x)
@@ -142,6 +142,14 @@ def schmid_leiman(R: np.ndarray, n_factors: int = 3) -> dict[str, np.ndarray]:
     Returns ``g`` (general loadings), ``group`` (p x k residualised group loadings),
     ``h2``, ``u2``, ``oblique`` (oblimin pattern), ``phi`` (factor correlations),
     ``g_loadings`` (loadings of the group factors on g) and ``orthogonal`` (varimax).
+
+    Examples
+    --------
+    >>> lam = np.kron(np.eye(3), np.full((3, 1), 0.6)) + 0.3      # three group factors plus a general one
+    >>> R = lam @ lam.T; np.fill_diagonal(R, 1.0)
+    >>> sl = schmid_leiman(R, 3)
+    >>> sl["group"].shape, bool(np.all(sl["g"] > 0))
+    ((9, 3), True)
     """
     k = n_factors
     L = _minres_loadings(R, k)
@@ -316,7 +324,11 @@ def omega_hierarchical(data: SurveyData, *, scores: str | None = None, n_factors
                "(psych option = 'equal'); prefer three or more")
         warnings.warn(msg, ServmodelsWarning, stacklevel=3)
         issued.append(msg)
-    sl = schmid_leiman(R, n_factors)
+    from threadpoolctl import threadpool_limits
+
+    # p x p problems: BLAS threads only add wake-up latency (L-BFGS-B's Fortran calls slow down several-fold)
+    with threadpool_limits(limits=1, user_api="blas"):
+        sl = schmid_leiman(R, n_factors)
     g, group = sl["g"], sl["group"]
     # psych flip = TRUE: reverse the items whose g loading is negative
     key = np.where(g < 0, -1.0, 1.0)
