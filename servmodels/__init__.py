@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .instrument import Instrument, get_instrument, list_instruments
     from .io import read_survey, read_table
     from .ipa import IPAResult, ipa
+    from .omega import HigherOrderOmegaResult, OmegaResult, omega_hierarchical, omega_higher_order
     from .planning import (
         GapPlanResult,
         PilotEstimates,
@@ -117,6 +118,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "GapPlanResult", "PilotEstimates", "RMSEAPlanResult", "SimulationPlanResult", "estimate_pilot", "plan_gap",
         "plan_rmsea", "plan_rmsea_nested", "plan_simulate",
     ),
+    ".omega": ("HigherOrderOmegaResult", "OmegaResult", "omega_hierarchical", "omega_higher_order"),
     ".polychoric": ("PolychoricResult", "polychoric"),
     ".regression": (
         "ComparisonResult", "RegressionResult", "RelativeImportanceResult", "compare_servqual_servperf", "regress",
@@ -153,6 +155,8 @@ __all__ = [
     "critical_r",
     "ordinal_reliability",
     "validity",
+    "omega_hierarchical",
+    "omega_higher_order",
     "regress",
     "gap_bootstrap",
     "ipa",
@@ -188,6 +192,8 @@ __all__ = [
     "PolychoricResult",
     "CFAResult",
     "ValidityResult",
+    "OmegaResult",
+    "HigherOrderOmegaResult",
     "RegressionResult",
     "BootstrapResult",
     "IPAResult",

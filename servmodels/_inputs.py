@@ -97,6 +97,12 @@ def survey_input(func: F) -> F:
     @functools.wraps(func)
     def wrapper(data: Any, *args: Any, **kwargs: Any) -> Any:
         read = {k: kwargs.pop(k) for k in READ_KEYWORDS if k in kwargs}
+        cluster = kwargs.get("cluster")
+        if isinstance(cluster, str) and not isinstance(data, SurveyData):
+            # cluster= (cfa, regress, compare, bootstrap) names a column to read with the answers
+            groups = read.get("groups")
+            groups = [groups] if isinstance(groups, str) else list(groups or [])
+            read["groups"] = groups + [cluster] if cluster not in groups else groups
         scores = kwargs.get("scores", scores_default) if has_scores else None
         wanted = DEFAULT_SCORES if has_scores and scores is None else scores if isinstance(scores, str) else None
         data = as_survey(data, what="data", scores=wanted, **read)

@@ -20,7 +20,7 @@ from ._exceptions import ParameterError
 # without the numerical stack (``servmodels --help`` stays fast).
 
 __all__ = ["check_choice", "check_interval", "check_int", "check_float", "check_type", "check_bool",
-           "check_str_list", "check_confidence_level", "check_rng"]
+           "check_str_list", "check_confidence_level", "check_rng", "check_cluster"]
 
 T = TypeVar("T")
 
@@ -167,3 +167,36 @@ def check_rng(value: Any, name: str = "rng") -> Any:
             raise ParameterError(f"{name} (a seed) must be >= 0; got {int(value)}")
         return int(value)
     raise ParameterError(f"{name} must be a seed (int), a numpy Generator or None; got {_show(value)}")
+
+
+def check_cluster(cluster: Any, groups: Any, source: str = "<data>") -> Any:
+    """The ids of the cluster column ``cluster`` of ``groups`` (a DataFrame of the grouping
+    columns read with the data), for ``cluster=`` of cfa, regress, compare and the
+    bootstrap: a column name, read with the data, with at least two clusters.
+
+    >>> import pandas as pd
+    >>> check_cluster("village", pd.DataFrame({"village": ["a", "b", "a"]})).tolist()
+    ['a', 'b', 'a']
+    """
+    import pandas as pd
+
+    from ._exceptions import Problem, ValidationError
+
+    check_type("cluster", cluster, str, "a column name (str)")
+    if cluster not in groups.columns:
+        shown = ", ".join(map(str, groups.columns)) or "none"
+        raise ParameterError(f"cluster must be a grouping column read with the data (read_survey(..., groups=[...])); "
+                             f"got {cluster!r}, available: {shown}")
+    ids = groups[cluster]
+    missing = pd.isna(ids).to_numpy()
+    if missing.any():
+        import numpy as np
+
+        hit = np.flatnonzero(missing)
+        raise ValidationError([Problem("missing_value", cluster, "missing cluster ids",
+                                       tuple(int(h) + 1 for h in hit[:5]), int(hit.size))], source)
+    n_clusters = int(ids.nunique())
+    if n_clusters < 2:
+        raise ValidationError([Problem("too_few", cluster, f"{n_clusters} cluster(s); cluster-robust statistics "
+                                       "need at least two")], source)
+    return ids.to_numpy()

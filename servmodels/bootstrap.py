@@ -28,7 +28,7 @@ from scipy import special
 from ._distributions import t_ppf, t_sf
 from ._exceptions import ParameterError
 from ._inputs import survey_input
-from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng, check_type
+from ._params import check_bool, check_choice, check_cluster, check_confidence_level, check_int, check_rng, check_type
 from ._progress import progress as progress_bar
 from ._results import Result, jsonable, text_table
 from ._stream import ResampleStream
@@ -314,6 +314,8 @@ def gap_bootstrap(data: SurveyData, *, method: Method = "bca", n_resamples: int 
             if col not in data.groups.columns:
                 raise ParameterError(f"{name} must be a grouping column read with read_survey(..., groups=[...]); "
                                      f"got {col!r}, available: {', '.join(map(str, data.groups.columns)) or 'none'}")
+    if cluster is not None:
+        check_cluster(cluster, data.groups, data.source)  # at least two clusters
     data.require("E", "P")
     data.require_complete("gap_bootstrap")
     inst = data.instrument

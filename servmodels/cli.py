@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|gap-model|reliability|efa|regress|compare|bootstrap|report|plan|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|gap-model|reliability|omega|efa|regress|compare|bootstrap|report|plan|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -146,11 +146,19 @@ def _add_sem_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="fail (exit 2) when a fit does not converge instead of warning")
 
 
+
+
 def _sem_options(args: argparse.Namespace, confidence_level: float = 0.95) -> Any:
     from .sem.options import SEMOptions
 
     return SEMOptions(estimator=args.estimator, missing=args.missing, likelihood=args.likelihood, std_lv=args.std_lv,
-                      strict=args.strict, confidence_level=confidence_level)
+                      strict=args.strict, confidence_level=confidence_level, cluster=getattr(args, "cluster", None))
+
+
+def _read_cluster(args: argparse.Namespace) -> None:
+    """Read the ``--cluster`` column with the data (as a grouping column)."""
+    if getattr(args, "cluster", None):
+        args.groups = list(dict.fromkeys((args.groups or []) + [args.cluster]))
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -194,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-file", help="file with lavaan model syntax")
     p.add_argument("--invariance", action="store_true", help="with --group: configural, metric, scalar, strict (ordinal items, --estimator WLSMV: configural, "
                         "metric = thresholds + loadings, scalar)")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): cluster-robust SEs and scaled test, as lavaan cluster= (ML or MLR)")
     _add_sem_options(p)
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="level of the parameter intervals [0.95]")
     _add_output_options(p)
@@ -222,6 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sem_options(p)
     _add_output_options(p)
 
+    p = sub.add_parser("omega", help="hierarchical omega: Schmid-Leiman (psych omega) and second-order CFA (semTools)")
+    _add_data_options(p)
+    p.set_defaults(nan_policy=None)  # incomplete respondents kept: pairwise correlations (as psych), listwise CFA
+    p.add_argument("--scores", help="P, E, gap or a custom set [the instrument's only set, else P]")
+    p.add_argument("--n-factors", type=_int_arg("--n-factors", 2), default=3,
+                   help="group factors of the Schmid-Leiman solution [3, as psych; 5 for the SERVQUAL dimensions]")
+    p.add_argument("--method", choices=("schmid-leiman", "second-order", "both"), default="both",
+                   help="Schmid-Leiman (EFA), the instrument's second-order CFA, or both [both]")
+    _add_sem_options(p)
+    _add_output_options(p)
+
     p = sub.add_parser("efa", help="exploratory factor analysis, parallel analysis, KMO/Bartlett, congruence")
     _add_data_options(p)
     p.add_argument("--scores", help="P, E, gap or a custom set [the instrument's only set, else P]")
@@ -235,8 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("regress", help="regress overall satisfaction on the dimension scores")
     _add_data_options(p)
     p.add_argument("--scores", help="P, gap, weighted_gap or a custom set [the instrument's only set, else P]")
-    p.add_argument("--cov-type", default="HC3", choices=("HC3", "classical", "cluster"), help="[HC3]")
-    p.add_argument("--cluster", help="grouping column for cluster-robust SEs (e.g. village)")
+    p.add_argument("--cov-type", default=None, choices=("HC3", "classical", "cluster"), help="[HC3; cluster with --cluster]")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): cluster-robust SEs")
     p.add_argument("--ordinal", action="store_true", help="proportional-odds logit instead of OLS")
     p.add_argument("--importance-ci", type=_int_arg("--importance-ci", 0), default=0, metavar="B", help="also LMG relative importance with B bootstrap resamples")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="[0]")
@@ -249,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-repeats", type=_int_arg("--n-repeats", 1), default=10, help="repeats of k-fold cross-validation [10]")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="[0]")
     p.add_argument("--no-cfa", action="store_true", help="skip the CFA fit of the P and gap measurement models")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): cluster-robust SEs in both regressions and CFAs, whole clusters resampled "
+                   "for the R2 interval")
     _add_sem_options(p)
     _add_output_options(p)
 
@@ -258,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("bca", "percentile", "basic", "studentized"), default="bca", help="[bca]")
     p.add_argument("--n-resamples", type=_int_arg("--n-resamples", 0), default=2000, help="[2000]")
     p.add_argument("--seed", type=_int_arg("--seed", 0, 2**63 - 1), default=0, help="the same seed gives the same output [0]")
-    p.add_argument("--cluster", help="resample whole clusters (e.g. village)")
+    p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
+                   "independent): resample whole clusters")
     p.add_argument("--strata", help="resample within strata")
     p.add_argument("--poisson", action="store_true", help="Poisson(1) weights instead of multinomial resampling")
     p.add_argument("--adjust", choices=("holm", "bh"), default="holm", help="p-value adjustment within level [holm]")
@@ -633,6 +659,8 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     group = args.groups[0] if args.groups else None
     if args.groups and len(args.groups) > 1:
         raise ParameterError("cfa takes one --group column")
+    if args.cluster and args.cluster == group:
+        raise ParameterError(f"--cluster {args.cluster} and --group {group}: the same column cannot be both")
     if args.invariance and group is None:
         raise ParameterError("--invariance needs --group COL")
     reversed_cols: tuple[str, ...] = ()
@@ -657,7 +685,7 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         reversed_cols = tuple(cols)
     else:
         code, needed = _scores_and_sets(args)
-        args.groups = [group] if group else None
+        args.groups = [c for c in (group, args.cluster) if c] or None
         policy = args.nan_policy
         args.nan_policy = "fiml" if policy is None or opts.missing == "fiml" else policy  # keep incomplete rows for cfa
         data = _read(args, needed)
@@ -754,6 +782,29 @@ def _cmd_reliability(args: argparse.Namespace) -> None:
     _emit(args, res.to_dict, res.summary, res.dimensions.reset_index())
 
 
+def _cmd_omega(args: argparse.Namespace) -> None:
+    from .omega import omega_hierarchical, omega_higher_order
+
+    code, needed = _scores_and_sets(args)
+    opts = _sem_options(args)
+    if args.nan_policy is None or opts.missing == "fiml":
+        args.nan_policy = "fiml"  # keep incomplete respondents: pairwise correlations; the CFA drops or uses them
+    data = _read(args, needed)
+    payload: dict[str, Any] = {}
+    texts, table = [], None
+    if args.method in ("schmid-leiman", "both"):
+        sl = omega_hierarchical(data, scores=code, n_factors=args.n_factors)
+        payload["schmid_leiman"] = sl.to_dict()
+        texts.append(sl.summary())
+        table = sl.to_frame()
+    if args.method in ("second-order", "both"):
+        ho = omega_higher_order(data, scores=code, options=opts)
+        payload["second_order"] = ho.to_dict()
+        texts.append(ho.summary())
+        table = ho.to_frame() if table is None else table
+    _emit(args, payload, "\n\n".join(texts), table)
+
+
 def _cmd_efa(args: argparse.Namespace) -> None:
     from .validity import efa
 
@@ -775,8 +826,7 @@ def _cmd_regress(args: argparse.Namespace) -> None:
     from .regression import regress, relative_importance
 
     _need_outcome(args)
-    if args.cluster:
-        args.groups = sorted(set((args.groups or []) + [args.cluster]))
+    _read_cluster(args)
     code, needed = _scores_and_sets(args, extra=("weighted_gap",))
     args.scores = code
     data = _read(args, needed)
@@ -802,10 +852,11 @@ def _cmd_compare(args: argparse.Namespace) -> None:
 
     _no_fiml(args, "compare")
     _need_outcome(args)
+    _read_cluster(args)
     data = _read(args, None)
     res = compare_servqual_servperf(data, n_splits=args.n_splits, n_repeats=args.n_repeats, n_resamples=args.n_resamples,
                                     rng=args.seed, include_cfa=not args.no_cfa, options=_sem_options(args),
-                                    progress=_progress(args))
+                                    cluster=args.cluster, progress=_progress(args))
     _emit(args, res.to_dict, res.summary, None)
 
 
@@ -1014,6 +1065,7 @@ _COMMANDS = {
     "report": _cmd_report,
     "efa": _cmd_efa,
     "plan": _cmd_plan,
+    "omega": _cmd_omega,
     "example": _cmd_example,
     "demo": _cmd_demo,
 }

@@ -22,7 +22,7 @@ from ._distributions import norm_ppf, norm_sf, t_ppf, t_sf
 from ._exceptions import NumericalError, ParameterError, Problem, ValidationError
 from ._inputs import survey_input
 from ._numerics import singular_cause
-from ._params import check_bool, check_choice, check_confidence_level, check_int, check_rng
+from ._params import check_bool, check_choice, check_cluster, check_confidence_level, check_int, check_rng
 from ._progress import progress as progress_bar
 from ._results import Result, jsonable, text_table
 from .data import SurveyData
@@ -149,7 +149,8 @@ class RegressionResult(Result):
 
 
 @survey_input
-def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_type: Literal["HC3", "classical", "cluster"] = "HC3",
+def regress(data: SurveyData, *, scores: ScoresKind | str | None = None,
+            cov_type: Literal["HC3", "classical", "cluster"] | None = None,
             cluster: str | None = None, ordinal: bool = False, confidence_level: float = 0.95) -> RegressionResult:
     """Regress overall satisfaction on the five dimension scores.
 
@@ -160,10 +161,14 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
     scores : {"P", "gap", "weighted_gap"} or str, optional
         Perception, gap or importance-weighted gap dimension scores, or any score
         set of the instrument; default: its only set, else ``"P"``.
-    cov_type : {"HC3", "classical", "cluster"}
-        HC3 (default, as ``sandwich::vcovHC(type = "HC3")``), classical OLS, or
-        cluster-robust by ``cluster`` (a grouping column such as village; as
-        ``sandwich::vcovCL(type = "HC1")``).
+    cov_type : {"HC3", "classical", "cluster"}, optional
+        HC3 (as ``sandwich::vcovHC(type = "HC3")``), classical OLS, or
+        cluster-robust by ``cluster`` (as ``sandwich::vcovCL(type = "HC1")``).
+        Default: ``"cluster"`` when ``cluster`` is given, else ``"HC3"``.
+    cluster : str, optional
+        Cluster column, e.g. ``"village"`` (read with ``groups=[...]``): the same
+        option as in :func:`~servmodels.sem.cfa` and
+        :func:`~servmodels.gap_bootstrap`; here it gives cluster-robust SEs.
     ordinal : bool
         Proportional-odds logit (``MASS::polr(method = "logistic")``) instead of OLS:
         logit P(Y <= k) = zeta_k - x'beta, fitted by Newton's method with the closed-form
@@ -178,15 +183,22 @@ def regress(data: SurveyData, *, scores: ScoresKind | str | None = None, cov_typ
     >>> list(res.coefficients["term"])[:2]
     ['intercept', 'tangibles']
     """
+    if cov_type is None:
+        cov_type = "cluster" if cluster is not None else "HC3"
     cov_type = check_choice("cov_type", cov_type, ("HC3", "classical", "cluster"))
+    if cluster is not None and cov_type != "cluster":
+        raise ParameterError(f"cluster={cluster!r} gives cluster-robust SEs; cov_type={cov_type!r} contradicts it "
+                             "(leave cov_type out, or drop cluster)")
+    if cluster is not None and ordinal:
+        raise ParameterError("cluster= with ordinal=True is not implemented (the proportional-odds model has "
+                             "classical SEs); drop cluster or ordinal")
     ordinal = check_bool("ordinal", ordinal)
     confidence_level = check_confidence_level(confidence_level)
-    if ordinal and cov_type == "cluster":
-        raise ParameterError("cov_type='cluster' does not apply to the ordinal model (its SEs come from the observed "
-                             "information, as MASS::polr's)")
-    if cov_type == "cluster" and (cluster is None or cluster not in data.groups.columns):
-        raise ParameterError(f"cluster: cov_type='cluster' needs cluster=<grouping column read with groups=[...]>; "
-                             f"got {cluster!r}")
+    if cov_type == "cluster":
+        if cluster is None:
+            raise ParameterError("cluster: cov_type='cluster' needs cluster=<grouping column read with groups=[...]>; "
+                                 "got None")
+        check_cluster(cluster, data.groups, data.source)
     X, y = _design(data, scores)
     dims = list(X.columns)
     n = len(y)
@@ -579,7 +591,8 @@ def _integer_sums(M: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 
 def _r2_difference_replicates(data: SurveyData, P: np.ndarray, G: np.ndarray, y: np.ndarray,
-                              seeds: Any, progress: bool) -> np.ndarray:
+                              seeds: Any, progress: bool,
+                              clusters: np.ndarray | None = None) -> np.ndarray:
     """R^2(SERVPERF) - R^2(SERVQUAL) in every bootstrap resample, from the resample's covariance
     matrix of [P dimensions, gap dimensions, outcome] (:mod:`servmodels._resample_moments`): the R^2 of
     least squares is s_xy' S_xx^-1 s_xy / s_yy, so no model is refitted and no row copied."""
@@ -590,7 +603,7 @@ def _r2_difference_replicates(data: SurveyData, P: np.ndarray, G: np.ndarray, y:
     k = P.shape[1]
     Z = np.column_stack([_integer_sums(P, sizes), _integer_sums(G, sizes), y])
     ms = resample_moments(Z, seeds=seeds, pairs=all_pairs(Z.shape[1]), progress=progress,
-                          desc="compare: bootstrap")
+                          desc="compare: bootstrap", clusters=clusters)
     C = weighted_cov(ms)
     return r2_from_cov(C, np.arange(k), 2 * k) - r2_from_cov(C, np.arange(k, 2 * k), 2 * k)
 
@@ -598,7 +611,7 @@ def _r2_difference_replicates(data: SurveyData, P: np.ndarray, G: np.ndarray, y:
 @survey_input
 def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats: int = 10, n_resamples: int = 1000,
                               rng: int | np.random.Generator | None = None, include_cfa: bool = True,
-                              confidence_level: float = 0.95, options: Any = None,
+                              confidence_level: float = 0.95, options: Any = None, cluster: str | None = None,
                               progress: bool = False) -> ComparisonResult:
     """SERVQUAL (gap) against SERVPERF (perception) as predictors of overall satisfaction.
 
@@ -613,6 +626,11 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
     ``options`` (a :class:`~servmodels.SEMOptions`) sets the estimator of the two CFAs
     (with ``estimator="MLR"`` the table adds the scaled chi-square and robust
     CFI/TLI/RMSEA); their warnings are kept in the table's ``warnings`` column.
+
+    ``cluster`` (e.g. ``"village"``; also taken from ``options.cluster``): both
+    regressions get cluster-robust SEs, the bootstrap of the R^2 difference resamples
+    whole clusters and the CFAs are cluster-robust.  The J, Cox and encompassing tests
+    and the cross-validation treat respondents as independent.
 
     ``progress=True`` shows progress bars on stderr for the cross-validation (one step per
     repeat of k-fold) and the bootstrap; results are the same without them.
@@ -629,11 +647,13 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
 
     from .sem.options import resolve_options
 
-    sem_options = resolve_options(options)
+    sem_options = resolve_options(options, cluster=cluster)
+    cluster = sem_options.cluster
+    clusters = None if cluster is None else check_cluster(cluster, data.groups, data.source)
     data.require("E", "P")
     gen = as_generator(rng)
-    perf = regress(data, scores="P")
-    qual = regress(data, scores="gap")
+    perf = regress(data, scores="P", cluster=cluster)
+    qual = regress(data, scores="gap", cluster=cluster)
     Xp, y = _design(data, "P")
     Xg, _ = _design(data, "gap")
     P, G = Xp.to_numpy(), Xg.to_numpy()
@@ -663,7 +683,7 @@ def compare_servqual_servperf(data: SurveyData, *, n_splits: int = 10, n_repeats
         from .bootstrap import _intervals, _seeds
 
         seeds = _seeds(np.random.SeedSequence(int(gen.integers(0, 2**63 - 1))), n_resamples)
-        reps = _r2_difference_replicates(data, P, G, y, seeds, progress)[:, None]
+        reps = _r2_difference_replicates(data, P, G, y, seeds, progress, clusters)[:, None]
         est = np.array([diff["estimate"]])  # percentile bounds use only the replicates
         ci = _intervals(est, reps, np.full_like(reps, np.nan), np.full_like(est, np.nan), None, "percentile",
                         confidence_level, "linear", null=None)

@@ -517,6 +517,10 @@ def validity(data: SurveyData, *, scores: str | None = None, n_resamples: int = 
     from .sem.options import resolve_options
 
     opts = resolve_options(options)
+    if opts.cluster is not None:
+        raise ParameterError(f"validity with cluster={opts.cluster!r} is not implemented (omega, CR and AVE are "
+                             "point estimates, unchanged by clustering, and the bootstrap resamples respondents); "
+                             "drop cluster from the options")
     if opts.estimator == "WLSMV":
         raise ParameterError("validity with estimator='WLSMV' is not implemented; ordinal alpha and omega per "
                              "dimension are in ordinal_reliability()")

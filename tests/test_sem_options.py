@@ -45,7 +45,9 @@ def test_options_are_validated_in_one_place():
     with pytest.raises(sm.ParameterError, match="WLSMV.*fiml.*not implemented"):
         SEMOptions(estimator="WLSMV", missing="fiml")
     with pytest.raises(sm.ParameterError, match="cluster"):
-        SEMOptions(cluster="village")
+        SEMOptions(cluster=3)
+    with pytest.raises(sm.ParameterError, match="cluster.*WLSMV"):
+        SEMOptions(estimator="WLSMV", cluster="village")
     with pytest.raises(sm.ParameterError, match="ordered=True needs estimator='WLSMV'"):
         SEMOptions(ordered=True)
 

@@ -11,6 +11,7 @@ Laid out one concern per module, as lavaan splits its R code:
 ``estimator``      the estimator interface and its registry
 ``ml``             normal-theory ML: objective, gradient, information, test
 ``mlr``            robust ML: sandwich SEs, Yuan-Bentler scaled test
+``cluster``        cluster-robust SEs and scaled test (``cluster=``)
 ``fiml``           full-information ML for missing answers
 ``wlsmv``          DWLS on polychoric correlations for ordinal items
 ``fit_measures``   one function for every chi-square based index

@@ -99,18 +99,36 @@ def _numeric_block(frame: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
     return out
 
 
+def _cluster_ids(data: Any, gsource: pd.DataFrame, rows: np.ndarray, cluster: str) -> np.ndarray:
+    """The cluster column; a column that is absent or has missing ids is an error naming the rows."""
+    if cluster not in gsource.columns:
+        hint = " (read the data with groups=[...] naming it)" if isinstance(data, SurveyData) else ""
+        raise ModelSpecificationError(f"cluster column {cluster!r} not found{hint}")
+    ids = gsource[cluster]
+    if isinstance(ids, pd.DataFrame):
+        raise ValidationError([Problem("duplicate_column", cluster, "the column name appears more than once")], "<cfa data>")
+    ids = ids.to_numpy()
+    if pd.isna(ids).any():
+        hit = np.flatnonzero(pd.isna(ids))
+        raise ValidationError([Problem("missing_value", cluster, "missing cluster ids (every respondent needs "
+                                       "a cluster)", tuple(int(rows[h]) for h in hit[:5]), int(hit.size))], "<cfa data>")
+    return ids
+
+
 def model_data(data: Any, cols: Sequence[str], *, scores: str = "P", group: str | None = None,
-               missing: str = "listwise", nan_policy: str | None = None) -> dict[str, Any]:
+               missing: str = "listwise", nan_policy: str | None = None, cluster: str | None = None) -> dict[str, Any]:
     """Rows of the model's variables per group after the missing-data rule.
 
     ``missing="listwise"`` keeps complete rows (``nan_policy="raise"`` refuses
     incomplete ones instead); ``"fiml"`` keeps every row with at least one answer.
     Returns ``blocks`` (one array per group), ``labels``, ``n_dropped`` and
     ``dropped_rows`` (1-based rows of the input, including those dropped when it
-    was read).
+    was read); with ``cluster`` also ``clusters``: per group the cluster of each
+    kept row as codes 0 .. C - 1 (at least two clusters per group).
     """
     frame, gsource, rows, n_before, rows_before = _frame_from(data, scores)
     values = _numeric_block(frame, cols)
+    cids = _cluster_ids(data, gsource, rows, cluster) if cluster is not None else None
     if group is not None:
         if group not in gsource.columns:
             hint = " (read the data with groups=[...] naming it)" if isinstance(data, SurveyData) else ""
@@ -139,6 +157,7 @@ def model_data(data: Any, cols: Sequence[str], *, scores: str = "P", group: str 
             raise ValidationError(probs, "<cfa data>")
     dropped = tuple(int(r) for r in rows[~keep])
     blocks = []
+    clusters: list[np.ndarray] = []
     for lab in labels:
         sel = keep if gvals is None else keep & (gvals == lab)
         if int(sel.sum()) < 2:
@@ -147,8 +166,19 @@ def model_data(data: Any, cols: Sequence[str], *, scores: str = "P", group: str 
                                            f"after {'dropping empty rows' if missing == 'fiml' else 'listwise deletion'}; "
                                            "a factor model needs many more")], "<cfa data>")
         blocks.append(values[sel])
-    return {"blocks": blocks, "labels": [str(v) for v in labels], "n_dropped": n_before + len(dropped),
-            "dropped_rows": tuple(sorted(rows_before + dropped))}
+        if cids is not None:
+            codes, uniq = pd.factorize(cids[sel])
+            if len(uniq) < 2:
+                what = f"group {lab!r}" if gvals is not None else "the data"
+                raise ValidationError([Problem("too_few", cluster, f"{what} has {len(uniq)} cluster(s) "
+                                               f"({', '.join(map(str, uniq[:1]))}) among the respondents used; "
+                                               "cluster-robust standard errors need at least two")], "<cfa data>")
+            clusters.append(codes.astype(np.intp))
+    out = {"blocks": blocks, "labels": [str(v) for v in labels], "n_dropped": n_before + len(dropped),
+           "dropped_rows": tuple(sorted(rows_before + dropped))}
+    if cids is not None:
+        out["clusters"] = clusters
+    return out
 
 
 def _starts_from(spec: Any, previous: CFAResult) -> None:
@@ -194,6 +224,7 @@ def cfa(
     std_lv: bool | None = None,
     confidence_level: float | None = None,
     strict: bool | None = None,
+    cluster: str | None = None,
     meanstructure: bool | None = None,
     sample_cov: np.ndarray | pd.DataFrame | Sequence[np.ndarray | pd.DataFrame] | None = None,
     sample_mean: np.ndarray | Sequence[np.ndarray] | None = None,
@@ -231,6 +262,11 @@ def cfa(
         Instrument model (see :func:`instrument_model`).
     group : str, optional
         Grouping column for a multi-group model.
+    cluster : str, optional
+        Column of cluster ids, e.g. ``"village"`` (lavaan ``cluster =``):
+        cluster-robust standard errors and scaled test, same estimates (see
+        :class:`SEMOptions`); a SurveyData must have been read with the column in
+        ``groups``.  The result records ``n_clusters``.
     group_equal : sequence of str
         Equal across groups: any of ``loadings, intercepts, residuals,
         residual.covariances, lv.variances, lv.covariances, means, regressions``.
@@ -266,9 +302,12 @@ def cfa(
     ['tangibles', 'reliability', 'responsiveness', 'assurance', 'empathy']
     >>> cfa(read_survey(load_example()), options=SEMOptions(estimator="MLR")).fit["chisq_scaled"] > 0
     True
+    >>> clustered = cfa(read_survey(load_example(), groups=["village"]), estimator="MLR", cluster="village")
+    >>> clustered.n_clusters
+    12
     """
     opts = resolve_options(options, estimator=estimator, missing=missing, likelihood=likelihood, std_lv=std_lv,
-                           confidence_level=confidence_level, strict=strict)
+                           confidence_level=confidence_level, strict=strict, cluster=cluster)
     if nan_policy is not None:
         nan_policy = check_choice("nan_policy", nan_policy, ("raise", "omit"))
     if data is None and sample_cov is None:
@@ -277,7 +316,7 @@ def cfa(
         from .._inputs import DEFAULT_SCORES, as_survey
 
         data = as_survey(data, scores=scores or DEFAULT_SCORES, instrument=instrument, scale=scale, reverse=reverse,
-                         groups=[group] if group else None, nan_policy="fiml")
+                         groups=[c for c in (group, opts.cluster) if c] or None, nan_policy="fiml")
     elif instrument is not None or scale is not None or reverse is not None:
         raise ParameterError("instrument, scale, reverse: these reading options apply to a file path or a DataFrame")
     if isinstance(data, SurveyData) and scores is None:
@@ -337,16 +376,19 @@ def cfa(
         known = scores in data.responses or scores in data.instrument.gaps
         columns = list(data.item_columns(scores)) if known else None
     probe = build_spec(model, observed=columns)
-    md = model_data(data, probe.ov, scores=scores, group=group, missing=opts.missing, nan_policy=nan_policy)
+    md = model_data(data, probe.ov, scores=scores, group=group, missing=opts.missing, nan_policy=nan_policy,
+                    cluster=opts.cluster)
     cls = get_estimator(opts, n_groups=len(md["labels"]))
     ms = bool(meanstructure) if meanstructure is not None else group is not None
     if cls.needs_meanstructure:
+        if meanstructure is False:
+            raise ParameterError(f"meanstructure=False: {opts.label} always models the means (as lavaan)")
         ms = True
     spec = build_spec(model, n_groups=len(md["labels"]), group_labels=md["labels"], std_lv=opts.std_lv,
                       meanstructure=ms, group_equal=group_equal)
     if start is not None:
         _starts_from(spec, start)
-    fit = _run(cls, opts, spec, SampleData(blocks=md["blocks"]))
+    fit = _run(cls, opts, spec, SampleData(blocks=md["blocks"], clusters=md.get("clusters")))
     res = build_result(fit, model=model, options=opts, n_dropped=md["n_dropped"], dropped_rows=md["dropped_rows"])
     if isinstance(data, SurveyData) and data.instrument.reverse:
         res._record_reverse(data.instrument)

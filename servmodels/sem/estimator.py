@@ -39,10 +39,12 @@ __all__ = ["Estimator", "SampleData", "Fit", "register", "get_estimator", "regis
 @dataclass
 class SampleData:
     """Input of an estimator: per group either raw rows (``blocks``, NaN allowed for
-    FIML) or moments (``moments``: covariance input)."""
+    FIML) or moments (``moments``: covariance input); ``clusters``: per group the
+    cluster of each row as codes 0 .. C_g - 1 (``cluster=``)."""
 
     blocks: list[np.ndarray] | None = None
     moments: list[GroupMoments] | None = None
+    clusters: list[np.ndarray] | None = None
 
 
 @dataclass
@@ -178,6 +180,8 @@ class Estimator:
 
 
 _REGISTRY: dict[tuple[str, str], type[Estimator]] = {}
+#: the estimators used when ``cluster=`` is given (cluster-robust SEs and test), by (estimator, missing)
+_CLUSTERED: dict[tuple[str, str], type[Estimator]] = {}
 
 #: the module of each built-in estimator, imported on its first look-up: an ML fit does not
 #: load FIML or WLSMV (whose polychoric correlations import scipy.special, 0.15 s of start-up).
@@ -191,10 +195,11 @@ _BUILTIN: dict[tuple[str, str], str] = {
 }
 
 
-def register(estimator: str, missing: str = "listwise") -> Callable[[type[Estimator]], type[Estimator]]:
-    """Class decorator: make an estimator available to ``cfa`` under (estimator, missing)."""
+def register(estimator: str, missing: str = "listwise", *, cluster: bool = False) -> Callable[[type[Estimator]], type[Estimator]]:
+    """Class decorator: make an estimator available to ``cfa`` under (estimator, missing);
+    ``cluster=True``: the variant used when the options name a cluster column."""
     def deco(cls: type[Estimator]) -> type[Estimator]:
-        _REGISTRY[(estimator, missing)] = cls
+        (_CLUSTERED if cluster else _REGISTRY)[(estimator, missing)] = cls
         cls.name, cls.missing = estimator, missing
         return cls
 
@@ -225,6 +230,18 @@ def get_estimator(options: SEMOptions, *, n_groups: int = 1, raw: bool = True) -
     if n_groups > 1 and not cls.multigroup:
         raise ParameterError(f"estimator={options.estimator!r} with several groups (a group column, measurement "
                              "invariance) is not implemented yet; use estimator='ML' or estimator='MLR'")
+    if options.cluster is not None:
+        if not raw:
+            raise ParameterError(f"cluster={options.cluster!r} needs raw data (the cluster of every respondent), "
+                                 "not a covariance matrix")
+        import importlib
+
+        importlib.import_module(".cluster", __package__)  # registers the clustered variants
+        cluster_cls = _CLUSTERED.get(key)
+        if cluster_cls is None:
+            raise ParameterError(f"cluster= with estimator={options.estimator!r} and missing={options.missing!r} "
+                                 "is not implemented; use estimator='MLR' with complete data")
+        return cluster_cls
     if not raw and cls.needs_raw:
         what = "missing='fiml'" if options.missing == "fiml" else f"estimator={options.estimator!r}"
         raise ParameterError(f"{what} needs raw data (casewise information), not a covariance matrix")

@@ -21,7 +21,7 @@ from .estimator import register
 from .fit_measures import TestStatistic
 from .ml import ML, Evaluation, evaluate, invert_information, observed_hessian
 
-__all__ = ["MLR", "observed_information", "mlr_statistics"]
+__all__ = ["MLR", "observed_information", "mlr_statistics", "cluster_sums"]
 
 
 def _gamma(M: np.ndarray, tri: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -71,40 +71,64 @@ def observed_information(fitted, ev) -> np.ndarray:
     return 0.5 * H
 
 
-def _trace_h1(Y: np.ndarray, means: bool) -> tuple[float, np.ndarray]:
-    """tr(A1^-1 B1) at the sample moments, and B1 there."""
+def cluster_sums(scores: np.ndarray, codes: np.ndarray | None, *, small_sample: bool) -> np.ndarray:
+    """Casewise scores summed within clusters (``codes`` 0 .. C - 1); the rows unchanged
+    without clusters.  ``small_sample``: times sqrt(C / (C - 1)), so that the meat
+    B = sum_c s_c s_c' / n carries lavaan's factor C / (C - 1)
+    (lav_mvnorm_information_firstorder with cluster.idx)."""
+    if codes is None:
+        return scores
+    n_clusters = int(codes.max()) + 1
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    out = np.add.reduceat(scores[order], starts, axis=0)
+    return out * np.sqrt(n_clusters / (n_clusters - 1)) if small_sample else out
+
+
+def _trace_h1(Y: np.ndarray, means: bool, codes: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """tr(A1^-1 B1) at the sample moments, and B1 there; with clusters B1 from the
+    cluster sums with the factor C / (C - 1) (lavaan lav_samplestats_Gamma with
+    cluster.idx)."""
     mean = Y.mean(axis=0)
     S = (Y - mean).T @ (Y - mean) / len(Y)
-    sc = casewise_scores(Y, mean, S, means)
+    sc = cluster_sums(casewise_scores(Y, mean, S, means), codes, small_sample=True)
     B1 = sc.T @ sc / len(Y)
     A1 = _saturated_information(S, means)
     return float(np.sum(np.linalg.solve(A1, B1).diagonal())), B1
 
 
-def mlr_statistics(fitted, ev, E: np.ndarray, df: float, baseline: bool = True) -> dict[str, object]:
-    """Sandwich covariance of the estimates and the Yuan-Bentler (Mplus) scaling factors."""
+def mlr_statistics(fitted, ev, E: np.ndarray, df: float, baseline: bool = True, *,
+                   clusters: list[np.ndarray] | None = None, E_test: np.ndarray | None = None) -> dict[str, object]:
+    """Sandwich covariance of the estimates and the Yuan-Bentler (Mplus) scaling factors.
+
+    ``clusters`` (codes per group): scores summed within clusters before the meat is
+    formed (lavaan ``cluster =``); ``E_test``: the information used in the trace of the
+    test instead of ``E`` (lavaan's ``observed.information = "h1"``).
+    """
     spec = fitted.spec
     N = sum(m.n for m in fitted.moments)
     means = spec.meanstructure
     tri = np.tril_indices(spec.p)
     Einv = np.linalg.inv(E)  # callers check that E is invertible
+    Etinv = Einv if E_test is None else np.linalg.inv(E_test)
     B0 = np.zeros_like(E)
     trace = 0.0
     trace_b = 0.0
-    for m, e in zip(fitted.moments, ev.per_group):
+    for g, (m, e) in enumerate(zip(fitted.moments, ev.per_group)):
         Y = m.data
         f = m.n / N
+        codes = None if clusters is None else clusters[g]
         sc = casewise_scores(Y, e["mu"] if means else Y.mean(axis=0), e["sigma"], means)
         D = e["dS"][:, tri[0], tri[1]].T
         if means:
             D = np.vstack([e["dM"].T, D])
-        G = sc @ D  # casewise scores of the model parameters
+        G = cluster_sums(sc, codes, small_sample=True) @ D  # (cluster-summed) casewise scores of the parameters
         B0g = G.T @ G / m.n
         B0 += f * B0g
-        t_h1, _ = _trace_h1(Y, means)
-        trace += t_h1 - f * float(np.sum(B0g * Einv.T))
+        t_h1, _ = _trace_h1(Y, means, codes)
+        trace += t_h1 - f * float(np.sum(B0g * Etinv.T))
         if baseline:
-            trace_b += t_h1 - _baseline_trace_h0(Y, means)
+            trace_b += t_h1 - _baseline_trace_h0(Y, means, codes)
     out: dict[str, object] = {"vcov": Einv @ B0 @ Einv / N, "scaling_factor": trace / df if df > 0 else np.nan}
     if baseline:
         df_b = spec.n_groups * spec.p * (spec.p - 1) / 2
@@ -112,7 +136,7 @@ def mlr_statistics(fitted, ev, E: np.ndarray, df: float, baseline: bool = True) 
     return out
 
 
-def _baseline_trace_h0(Y: np.ndarray, means: bool) -> float:
+def _baseline_trace_h0(Y: np.ndarray, means: bool, codes: np.ndarray | None = None) -> float:
     """tr(E_b^-1 B0_b) for the independence model of one group (its own information)."""
     n, p = Y.shape
     mean = Y.mean(axis=0)
@@ -123,7 +147,7 @@ def _baseline_trace_h0(Y: np.ndarray, means: bool) -> float:
     diag_pos = np.flatnonzero(tri[0] == tri[1])
     # parameters: the p variances (and the p means when modelled)
     cols = list(range(p)) + [p + k for k in diag_pos] if means else list(diag_pos)
-    G = sc[:, cols]
+    G = cluster_sums(sc[:, cols], codes, small_sample=True)
     B0 = G.T @ G / n
     s = np.diag(S)
     # observed information of the independence model at its MLE: 1/(2 s_k^2) for variances,

@@ -48,8 +48,14 @@ class SEMOptions:
         Raise :class:`ConvergenceError` instead of warning when a fit cannot be
         trusted (no convergence, singular information matrix).
     cluster : str, optional
-        Reserved for cluster-robust estimation [``cluster =``]; not implemented
-        yet, so any value raises ``ParameterError``.
+        Column of cluster ids (e.g. ``"village"``) [``cluster =``]: respondents of
+        one cluster are not independent.  Standard errors become cluster-robust
+        (sandwich with cluster-summed casewise scores) and the test the Yuan-Bentler
+        (Mplus) scaled test with the same cluster-based meat, as lavaan's
+        ``cfa(..., cluster = )`` does for ``estimator = "MLR"`` (and for ``"ML"``,
+        whose scaled test lavaan computes with the h1 observed information).  The
+        estimates do not change; a mean structure is always modelled.  Complete
+        data (listwise) only; not with ``estimator="WLSMV"``.
     ordered : bool, optional
         Items ordinal; ``True`` requires (and ``estimator="WLSMV"`` implies) it.
         Declaring only some items ordinal is not implemented.
@@ -60,6 +66,8 @@ class SEMOptions:
     'MLR'
     >>> SEMOptions(estimator="MLR", missing="fiml").label
     'MLR, missing=fiml'
+    >>> SEMOptions(estimator="MLR", cluster="village").label
+    'MLR, cluster=village'
     """
 
     estimator: Literal["ML", "MLR", "WLSMV"] = "ML"
@@ -80,10 +88,16 @@ class SEMOptions:
         set_(self, "strict", check_bool("strict", self.strict))
         set_(self, "confidence_level", check_confidence_level(self.confidence_level))
         if self.cluster is not None:
-            raise ParameterError(
-                f"cluster={self.cluster!r}: cluster-robust factor models are not implemented yet; "
-                "regression (cov_type='cluster') and the bootstrap (cluster=) support clusters"
-            )
+            if not isinstance(self.cluster, str) or not self.cluster.strip():
+                raise ParameterError(f"cluster must be a column name (str); got {self.cluster!r}")
+            if self.estimator == "WLSMV":
+                raise ParameterError("cluster= with estimator='WLSMV' is not implemented (lavaan uses "
+                                     "robust.cluster.sem standard errors there); use estimator='MLR'")
+            if self.missing == "fiml":
+                raise ParameterError("cluster= with missing='fiml' is not implemented; use missing='listwise' "
+                                     "(incomplete respondents dropped and counted)")
+            if self.likelihood != "normal":
+                raise ParameterError("cluster= with likelihood='wishart' is not implemented; use likelihood='normal'")
         if self.ordered is not None:
             set_(self, "ordered", check_bool("ordered", self.ordered))
             if self.ordered and self.estimator != "WLSMV":
@@ -107,6 +121,8 @@ class SEMOptions:
             parts.append(f"likelihood={self.likelihood}")
         if self.std_lv:
             parts.append("std_lv")
+        if self.cluster is not None:
+            parts.append(f"cluster={self.cluster}")
         return ", ".join(parts)
 
     def replace(self, **changes: Any) -> SEMOptions:

@@ -100,6 +100,12 @@ class CFAResult(Result):
     def n_respondents(self) -> int:
         return int(sum(self.n_obs))
 
+    @property
+    def n_clusters(self) -> int | None:
+        """Clusters used (``cluster=``; summed over groups), else None."""
+        per_group = self.extra.get("n_clusters")
+        return int(sum(per_group)) if per_group else None
+
     # Residuals and modification indices are computed on first access (as lavaan does),
     # so a plain fit does not pay for hundreds of score tests.
     @cached_property
@@ -144,6 +150,7 @@ class CFAResult(Result):
             "estimator": self.options.estimator,
             "missing": self.options.missing,
             "options": self.options.to_dict(),
+            **({"cluster": self.options.cluster, "n_clusters": self.n_clusters} if self.n_clusters else {}),
             "converged": self.converged,
             "iterations": self.iterations,
             "fit": self.fit,
@@ -156,7 +163,8 @@ class CFAResult(Result):
         f = self.fit
         lines = [
             f"CFA ({self.options.label}) — n = {self.n_respondents} used, {self.n_dropped} dropped"
-            + (f"; groups: {', '.join(self.groups)}" if len(self.groups) > 1 else ""),
+            + (f"; groups: {', '.join(self.groups)}" if len(self.groups) > 1 else "")
+            + (f"; {self.n_clusters} clusters ({self.options.cluster}), cluster-robust SEs" if self.n_clusters else ""),
             f"converged: {self.converged} after {self.iterations} iterations",
             "",
             f"chi2({f['df']:.0f}) = {f['chisq']:.3f}, p = {f['pvalue']:.4g}; CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, "
