@@ -46,6 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     import bench_bootstrap
     import bench_cfa
+    import bench_fiml
     import bench_report
     import bench_scoring
     import bench_streaming
@@ -76,6 +77,8 @@ def main() -> None:
     sizes = (100, 1_000) if args.quick else (100, 1_000, 100_000)
     lines.append(bench_cfa.markdown(bench_cfa.run(sizes)))
     lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if args.quick else (1_000, 10_000))))
+    lines.append(bench_fiml.markdown(bench_fiml.run(reps=1 if args.quick else 3, process_reps=1 if args.quick else 2,
+                                                    cases=bench_fiml.CASES[::5] if args.quick else bench_fiml.CASES)))
     lines.append(bench_bootstrap.markdown(bench_bootstrap.run(((1_000, 2_000),) if args.quick else
                                                              ((1_000, 2_000), (1_000, 10_000), (100_000, 2_000), (100_000, 10_000)))))
     lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))
