@@ -48,6 +48,7 @@ def main() -> None:
     import bench_cfa
     import bench_cluster_omega
     import bench_efa
+    import bench_fiml
     import bench_latent_gap
     import bench_planning
     import bench_regress
@@ -84,6 +85,8 @@ def main() -> None:
     lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if args.quick else (1_000, 10_000))))
     lines.append(bench_latent_gap.markdown(bench_latent_gap.run((600,) if args.quick else (600, 5_000))))
     lines.append(bench_cluster_omega.run(quick=args.quick))
+    lines.append(bench_fiml.markdown(bench_fiml.run(reps=1 if args.quick else 3, process_reps=1 if args.quick else 2,
+                                                    cases=bench_fiml.CASES[::5] if args.quick else bench_fiml.CASES)))
     lines.append(bench_bootstrap.markdown(bench_bootstrap.run(((1_000, 2_000),) if args.quick else
                                                              ((1_000, 2_000), (1_000, 10_000), (100_000, 2_000), (100_000, 10_000)))))
     lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))

@@ -71,6 +71,11 @@ def test_mlr_needs_raw_data():
 
 
 FIML_KEYS = ["npar", "chisq", "df", "baseline.chisq", "cfi", "tli", "rmsea", "srmr", "logl", "aic", "bic"]
+# lavaan's robust CFI/TLI/RMSEA under FIML (FIML-corrected statistic, Zhang & Savalei 2022): they depend
+# on the EM estimates, which lavaan stops at its default em.h1.tol = 1e-5 in this reference (agreement
+# ~7e-6), so the 1e-4 bound for robust statistics applies; tests/test_fiml.py checks them at 1e-6
+# against a reference with a tight EM tolerance
+FIML_ROBUST = ["cfi.robust", "tli.robust", "rmsea.robust"]
 
 
 def test_fiml_matches_lavaan():
@@ -78,6 +83,7 @@ def test_fiml_matches_lavaan():
     data = pd.read_csv(DATA / "holzinger_swineford_missing.csv")
     res = cfa(data, ref["model"], missing="fiml")
     check(res, ref, FIML_KEYS)
+    check(res, ref, FIML_ROBUST, rtol=1e-4)
     assert res.n_respondents == ref["n"] == len(data) and res.n_dropped == 0
     assert res.fit["chisq"] == pytest.approx(ref["fit"]["chisq"], rel=1e-6)
 
@@ -177,4 +183,4 @@ def test_fiml_with_mlr_matches_lavaan():
     keys = FIML_KEYS + ["chisq.scaled", "pvalue.scaled", "chisq.scaling.factor", "baseline.chisq.scaled",
                         "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "rmsea.scaled"]
     check(res, ref, keys)
-    assert "cfi_robust" not in res.fit  # lavaan's FIML-specific robust correction is not implemented
+    check(res, ref, FIML_ROBUST, rtol=1e-4)

@@ -386,10 +386,9 @@ def test_bfi_invariance_fiml():
 def test_bfi_fiml_mlr_single_group():
     ref = OPT["bfi"]["fiml_mlr"]
     res = sm.cfa(_bfi(), OPT["bfi"]["model"], options=_options(estimator="MLR", missing="fiml"))
-    # lavaan's robust CFI/TLI/RMSEA under FIML use a correction not implemented here: absent, not wrong
-    assert not {"cfi_robust", "tli_robust", "rmsea_robust"} & set(res.fit)
-    fiml_robust = {"cfi.robust", "tli.robust", "rmsea.robust", "srmr"}
-    _check_fit(res.fit, {k: v for k, v in ref["fit"].items() if k not in fiml_robust}, 1e-4)
+    # robust CFI/TLI/RMSEA: lavaan's FIML-corrected statistic (Zhang & Savalei 2022), 1e-4 like every
+    # robust statistic (this reference has lavaan's default EM tolerance; tests/test_fiml.py is tighter)
+    _check_fit(res.fit, {k: v for k, v in ref["fit"].items() if k != "srmr"}, 1e-4)
     assert res.fit["srmr"] == pytest.approx(ref["fit"]["srmr"], rel=1e-5)
 
 

@@ -38,8 +38,10 @@ class TestStatistic:
     likelihood, N - G for Wishart and least squares).  ``kind`` is ``"standard"``,
     ``"yuan_bentler"`` (scaled chi-square X2/c with baseline c_b) or
     ``"scaled_shifted"`` (a X2 + b with a = 1/c, baseline a_b, b_b).
-    ``robust_indices``: report lavaan's ``*.robust`` CFI/TLI/RMSEA (not for FIML,
-    whose robust correction differs).
+    ``robust_indices``: report lavaan's ``*.robust`` CFI/TLI/RMSEA from the scaled test.
+    ``robust_chisq`` and the other ``robust_*`` fields (FIML) give the statistic and
+    scaling factors those indices use instead: lavaan's FIML-corrected statistic
+    (Zhang & Savalei 2022, ``lav_fit_fiml_corrected``), reported for ML and MLR alike.
     """
 
     __test__ = False  # not a pytest test class
@@ -56,6 +58,10 @@ class TestStatistic:
     shift: float | None = None
     baseline_shift: float | None = None
     robust_indices: bool = True
+    robust_chisq: float | None = None
+    robust_scaling_factor: float | None = None
+    robust_baseline_chisq: float | None = None
+    robust_baseline_scaling_factor: float | None = None
 
     @property
     def chisq_scaled(self) -> float | None:
@@ -158,8 +164,8 @@ def fit_measures(test: TestStatistic, *, npar: int, srmr: float, n_total: int, f
     rmsea_ci_high, rmsea_pvalue, srmr`` and, with a likelihood, ``loglik,
     unrestricted_loglik, aic, bic, sabic``; robust tests add ``chisq_scaled,
     df_scaled, pvalue_scaled, scaling_factor, baseline_chisq_scaled,
-    baseline_scaling_factor, cfi_scaled, tli_scaled, rmsea_scaled`` and, for MLR with
-    complete data, ``cfi_robust, tli_robust, rmsea_robust``; WLSMV adds
+    baseline_scaling_factor, cfi_scaled, tli_scaled, rmsea_scaled``; MLR, and ML or MLR
+    with FIML, add ``cfi_robust, tli_robust, rmsea_robust``; WLSMV adds
     ``shift_parameter``.
 
     Examples
@@ -187,7 +193,20 @@ def fit_measures(test: TestStatistic, *, npar: int, srmr: float, n_total: int, f
             "sabic": -2 * loglik + npar * np.log((n_total + 2) / 24), "loglik": loglik,
             "unrestricted_loglik": unrestricted_loglik if unrestricted_loglik is not None else np.nan,
         })
+    if test.robust_chisq is not None:
+        # FIML: X2 and c of the FIML-corrected statistic, RMSEA with its df (lavaan df3 = df)
+        x3, c3 = test.robust_chisq, float(test.robust_scaling_factor or np.nan)
+        x3b, c3b = float(test.robust_baseline_chisq or np.nan), float(test.robust_baseline_scaling_factor or np.nan)
+        robust = {"cfi_robust": cfi(x3, df, x3b, dfb, c3, c3b), "tli_robust": tli(x3, df, x3b, dfb, c3, c3b),
+                  "rmsea_robust": rmsea(x3, df, n, G, c3)}
+    elif test.kind == "yuan_bentler" and test.robust_indices:
+        c, cb = float(test.scaling_factor or np.nan), float(test.baseline_scaling_factor or np.nan)
+        robust = {"cfi_robust": cfi(x2, df, x2b, dfb, c, cb), "tli_robust": tli(x2, df, x2b, dfb, c, cb),
+                  "rmsea_robust": rmsea(x2, df, n, G, c)}
+    else:
+        robust = {}
     if test.kind == "standard":
+        out.update(robust)
         return out
     xs, xbs = test.chisq_scaled, test.baseline_chisq_scaled
     assert xs is not None and xbs is not None and test.scaling_factor is not None
@@ -199,10 +218,5 @@ def fit_measures(test: TestStatistic, *, npar: int, srmr: float, n_total: int, f
     })
     if test.kind == "scaled_shifted":
         out["shift_parameter"] = float(test.shift or 0.0)
-    if test.kind == "yuan_bentler" and test.robust_indices:
-        c, cb = test.scaling_factor, float(test.baseline_scaling_factor or np.nan)
-        out.update({
-            "cfi_robust": cfi(x2, df, x2b, dfb, c, cb), "tli_robust": tli(x2, df, x2b, dfb, c, cb),
-            "rmsea_robust": rmsea(x2, df, n, G, c),
-        })
+    out.update(robust)
     return out
