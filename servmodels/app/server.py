@@ -32,7 +32,6 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -48,7 +47,7 @@ from ..instrument import get_instrument, list_instruments
 from . import DEFAULT_MAX_UPLOAD_MB
 from .guard import Guard
 from .i18n import strings
-from .runner import Jobs, check, document_json, inspect, instrument_view, prepare, run_analysis
+from .runner import Jobs, check, inspect, instrument_view, prepare, run_analysis
 from .settings import ESTIMATORS, REPORT_LANGS, Settings
 from .workspace import AppError, Upload, Workspace, check_suffix, read_multipart
 
