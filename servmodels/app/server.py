@@ -114,6 +114,9 @@ def build_app(*, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allowed_hosts: An
         html = page.render(lang=lang, t=words[lang], strings=words, config=config)
         return HTMLResponse(html)
 
+    async def no_icon(request: Request) -> Response:
+        return Response(status_code=204)
+
     async def static_file(request: Request) -> Response:
         name = request.path_params["name"]
         if name not in static:
@@ -264,7 +267,7 @@ def build_app(*, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, allowed_hosts: An
 
     app = Starlette(
         routes=[
-            Route("/", index), Route("/static/{name}", static_file),
+            Route("/", index), Route("/static/{name}", static_file), Route("/favicon.ico", no_icon),
             Route("/api/upload", upload_file, methods=["POST"]), Route("/api/example", example, methods=["POST"]),
             Route("/api/inspect", inspect_sheet, methods=["POST"]),
             Route("/api/instrument", instrument, methods=["POST"]),

@@ -121,8 +121,8 @@ function showUpload(info) {
     ...info.columns.map((c) => el("option", { value: c, text: c, selected: c === selected }))];
   $("outcome").replaceChildren(...options(info.detected.outcome));
   $("respondent-id").replaceChildren(...options(info.detected.respondent_id));
-  $("groups").replaceChildren(...info.columns.map((c) => el("label", { class: "check" },
-    el("input", { type: "checkbox", value: c, checked: info.detected.groups.includes(c) }), " ", c)));
+  state.groupChoice = new Set(info.detected.groups);
+  $("groups").replaceChildren();
   $("step-columns").hidden = false;
 }
 
@@ -166,7 +166,7 @@ function renderMapping(inst, fresh) {
   const sets = $("sets");
   sets.replaceChildren(...inst.score_sets.map((s) => el("label", { class: "check" },
     el("input", { type: "checkbox", value: s, checked: m.present.length === 0 || m.present.includes(s) }),
-    ` ${s} (${inst.set_names[s]})`)));
+    " ", setLabel(inst, s))));
   $("sets-row").hidden = inst.score_sets.length < 2;
   const found = $("found");
   found.dataset.i18n = "found";
@@ -175,7 +175,7 @@ function renderMapping(inst, fresh) {
   const columns = state.upload.columns;
   const table = $("mapping");
   const head = el("tr", {}, el("th", { i18n: "col_item" }), el("th", { i18n: "col_dimension", class: "dim" }),
-    ...inst.score_sets.map((s) => el("th", { text: `${s} (${inst.set_names[s]})` })), el("th", { i18n: "reverse" }));
+    ...inst.score_sets.map((s) => el("th", {}, setLabel(inst, s))), el("th", { i18n: "reverse" }));
   const rows = m.sets[inst.score_sets[0]].items.map((row, k) => el("tr", {},
     el("td", { text: row.item }),
     el("td", { class: "dim", "data-dimension": row.dimension, text: (inst.labels[lang] || {})[row.dimension] || row.dimension }),
@@ -190,11 +190,11 @@ function renderMapping(inst, fresh) {
       checked: inst.reverse.includes(row.item) }))));
   table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
   $("mapping-box").open = m.found < m.total;
+  renderGroups();
   if (fresh || $("instrument").value !== "custom") {
-    let [lo, hi] = inst.scale;
-    if (inst.seen) { lo = Math.min(lo, inst.seen[0]); hi = Math.max(hi, inst.seen[1]); }
-    $("scale-min").value = lo;
-    $("scale-max").value = hi;
+    // the instrument's scale, never widened to the answers found: an answer outside it is a problem to see
+    $("scale-min").value = inst.scale[0];
+    $("scale-max").value = inst.scale[1];
   }
   const seen = $("scale-seen");
   if (inst.seen) {
@@ -202,6 +202,21 @@ function renderMapping(inst, fresh) {
     seen.dataset.args = JSON.stringify({ lo: inst.seen[0], hi: inst.seen[1] });
     seen.textContent = t("scale_seen", { lo: inst.seen[0], hi: inst.seen[1] });
   } else { delete seen.dataset.i18n; seen.textContent = ""; }
+}
+
+function renderGroups() {
+  // the columns that are not items: a group column is one of them
+  const items = new Set();
+  for (const s of Object.values(state.inst.match.sets)) for (const r of s.items) if (r.column) items.add(r.column);
+  const current = document.querySelectorAll("#groups input");
+  if (current.length) state.groupChoice = new Set([...current].filter((i) => i.checked).map((i) => i.value));
+  $("groups").replaceChildren(...state.upload.columns.filter((c) => !items.has(c)).map((c) => el("label", { class: "check" },
+    el("input", { type: "checkbox", value: c, checked: state.groupChoice.has(c) }), " ", c)));
+}
+
+function setLabel(inst, s) {
+  const name = inst.set_names[s];
+  return el("span", {}, `${s} (`, STRINGS.en[`col_${name}`] ? el("span", { i18n: `col_${name}` }) : name, ")");
 }
 
 function renderMappingLabels() {
