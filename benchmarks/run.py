@@ -44,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run, not for RESULTS.md)")
     args = parser.parse_args()
+    import bench_app
     import bench_bootstrap
     import bench_cfa
     import bench_report
@@ -81,6 +82,15 @@ def main() -> None:
     lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))
     lines.append(bench_report.markdown(bench_report.run(n=40_000 if args.quick else 400_000, repeat=1 if args.quick else 2,
                                                         peer_n=5_000 if args.quick else 20_000, peer_b=50 if args.quick else 200)))
+    with_app = True
+    try:
+        import httpx2  # noqa: F401  (the app extra and httpx2: `pip install -e '.[test,app]'`)
+    except ImportError:
+        with_app = False
+    if with_app:
+        lines.append(bench_app.markdown(bench_app.run(n_upload=50_000 if args.quick else 200_000,
+                                                      n_report=5_000 if args.quick else 20_000,
+                                                      repeat=1 if args.quick else 3)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

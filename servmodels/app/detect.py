@@ -54,10 +54,13 @@ def match_columns(columns: Sequence[str], instrument: Instrument) -> dict[str, A
 
     Examples
     --------
-    >>> m = match_columns(["id", "e_1", "e_2", "p_1", "p_2"],
-    ...                   Instrument("mini", {"speed": ["1", "2"]}, scale=(1, 5)))
+    >>> inst = Instrument("mini", {"speed": ["1", "2"]}, scale=(1, 5))
+    >>> m = match_columns(["id", "E_1", "E_2", "P_1", "P_2"], inst)
     >>> m["column_template"], [i["column"] for i in m["sets"]["P"]["items"]], m["present"]
-    ('{set}_{item}', ['p_1', 'p_2'], ['E', 'P'])
+    ('{set}_{item}', ['P_1', 'P_2'], ['E', 'P'])
+    >>> m = match_columns(["harapan1", "harapan2", "kinerja1", "kinerja2"], inst)
+    >>> m["column_template"], [(i["key"], i["column"]) for i in m["sets"]["E"]["items"]]
+    (None, [('E1', 'harapan1'), ('E2', 'harapan2')])
     """
     cols = [str(c) for c in columns]
     exact = set(cols)

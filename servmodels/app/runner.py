@@ -150,12 +150,15 @@ def inspect(upload: Upload, sheet: str | None = None) -> dict[str, Any]:
         raise AppError(text) from None
     import pandas as pd
 
+    # the whole-number answers of each numeric column: the hint beside the scale (text columns are not items)
     seen: dict[str, list[int]] = {}
     for c in frame.columns:
-        values = pd.to_numeric(frame[c], errors="coerce").dropna()
-        values = values[(values % 1) == 0]
-        if not values.empty:
-            seen[str(c)] = [int(values.min()), int(values.max())]
+        col = frame[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            values = col.dropna()
+            values = values[(values % 1) == 0]
+            if not values.empty:
+                seen[str(c)] = [int(values.min()), int(values.max())]
     upload.sheets = meta.get("sheets")
     upload.meta = {"columns": [str(c) for c in frame.columns], "seen": seen, "n_rows": len(frame),
                    "sheet": meta.get("sheet")}
