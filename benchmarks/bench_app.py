@@ -8,9 +8,10 @@ file in the same run; best of ``repeat``.
   the private folder, read with ``read_table``, first rows and layout guessed) against
   ``shutil.copyfile`` + ``servmodels.read_table`` of the same file (copy and parse, the least any
   reading of an uploaded file costs).
-* ``report``: ``POST /api/report`` with ``format=json`` (upload, the whole analysis, ``analysis.json``)
-  on ``n_report`` respondents against ``servmodels.cli.main(["report", FILE, "--format", "md", ...])``
-  in this process (reading, the same analysis, ``analysis.json`` and a Markdown report with figures).
+* ``report``: ``POST /api/report`` with ``format=html`` (upload, the whole analysis, the English HTML report)
+  on ``n_report`` respondents against ``servmodels.cli.main(["report", FILE, "--format", "html", ...])``
+  in this process (reading, the same analysis, the same HTML report, and also ``analysis.json`` and the
+  figures as files).
 
 Usage: ``python benchmarks/bench_app.py [--n-upload 200000] [--n-report 20000] [--repeat 3]``.
 """
@@ -74,7 +75,7 @@ def run(n_upload: int = 200_000, n_report: int = 20_000, repeat: int = 3) -> dic
             shutil.copyfile(up, target)
             sm.read_table(target)
 
-        fields = {"scale_min": "1", "scale_max": "4", "format": "json", "lang": "en", "outcome": "satisfaction",
+        fields = {"scale_min": "1", "scale_max": "4", "format": "html", "lang": "en", "outcome": "satisfaction",
                   "group": "village", "seed": "0"}
 
         def report_http() -> None:
@@ -86,7 +87,7 @@ def run(n_upload: int = 200_000, n_report: int = 20_000, repeat: int = 3) -> dic
             out = folder / "cli-report"
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 status = cli(["report", str(rep), "--scale", "1", "4", "--outcome", "satisfaction", "--group", "village",
-                              "--seed", "0", "--format", "md", "--out", str(out), "--quiet"])
+                              "--seed", "0", "--format", "html", "--lang", "en", "--out", str(out), "--quiet"])
             assert status == 0
 
         result = {
@@ -113,7 +114,7 @@ def markdown(r: dict) -> str:
         "|---|---:|---:|---:|",
         f"| upload {r['n_upload']:,} rows ({r['upload_mb']:.0f} MB CSV): stream, read, guess the layout vs "
         f"`copyfile` + `read_table` | {r['upload_s']:.2f} | {r['copy_read_s']:.2f} | {r['upload_s'] / r['copy_read_s']:.2f}x |",
-        f"| report of {r['n_report']:,} rows: `POST /api/report` (json) vs `servmodels report --format md` in-process "
+        f"| report of {r['n_report']:,} rows: `POST /api/report` (html) vs `servmodels report --format html` in-process "
         f"| {r['report_http_s']:.2f} | {r['report_cli_s']:.2f} | {r['report_http_s'] / r['report_cli_s']:.2f}x |",
         "",
     ])

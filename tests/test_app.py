@@ -311,6 +311,7 @@ def test_custom_instrument_and_bad_settings(client, tmp_path, example_bytes):
     assert ok["n_respondents"] == 100 and "--instrument instrument.yaml" in ok["command"]
     for settings, text in (({"instrument": "nope"}, "instrument"), ({"estimator": "OLS"}, "estimator"),
                            ({"scale": [4, 1]}, "scale"), ({"drop_rows": [0]}, "drop_rows"), ({"x": 1}, "unknown"),
+                           ({"analyses": []}, "at least one"),
                            ({"instrument": "custom", "custom": "[1, 2]"}, "custom instrument")):
         r = client.post("/api/validate", json={"upload": info["upload"], "settings": settings})
         assert r.status_code == 422 and text in r.json()["error"], (settings, r.text)

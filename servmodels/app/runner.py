@@ -141,10 +141,9 @@ def inspect(upload: Upload, sheet: str | None = None) -> dict[str, Any]:
     from ..io import read_table
     from .detect import detect
 
+    # no lock: reading a table raises no servmodels warning, so a new upload need not wait for a running analysis
     try:
-        with ANALYSIS_LOCK, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame, meta = read_table(upload.path, sheet=sheet)
+        frame, meta = read_table(upload.path, sheet=sheet)
     except ServmodelsError as exc:
         text = _reading_flags(" ".join(str(exc).split())).replace(str(upload.path), upload.name)
         raise AppError(text) from None

@@ -141,6 +141,8 @@ class Settings:
         if nan_policy not in ("raise", "omit"):
             raise AppError(f"nan_policy: raise or omit; got {nan_policy!r}")
         analyses = _names(obj, "analyses")
+        if isinstance(obj.get("analyses"), (list, tuple)) and not analyses:
+            raise AppError("analyses: choose at least one")
         bad = [a for a in analyses if a not in ANALYSES + OPTIONAL_ANALYSES]
         if bad:
             raise AppError(f"analyses: unknown {', '.join(bad)}; choose from {', '.join(ANALYSES + OPTIONAL_ANALYSES)}")
