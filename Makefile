@@ -31,7 +31,7 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m slow
 
-## test-browser: the HTML report in headless Chromium via Playwright (installs Debian's chromium when root)
+## test-browser: the HTML report and the web app in headless Chromium via Playwright (installs Debian's chromium when root)
 test-browser: browser-deps
 	$(BIN)/python -m pytest -q -m browser
 
@@ -40,10 +40,12 @@ test-latex: $(STAMP)
 	@$(TEXLIVE)
 	$(BIN)/python -m pytest -q -m latex
 
-## screenshots: docs/img/report_{en,id,md,docx,tex}.png, the bundled example's report in every format
+## screenshots: docs/img/report_{en,id,md,docx,tex}.png, the bundled example's report in every format, and
+## docs/img/app_*.png, the web app's steps (taken by its browser test)
 screenshots: browser-deps
 	@$(TEXLIVE)
 	$(BIN)/python docs/screenshots.py
+	SERVMODELS_APP_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -m browser tests/test_app_browser.py
 
 browser-deps: $(STAMP)
 	@command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
@@ -52,7 +54,7 @@ browser-deps: $(STAMP)
 	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui poppler-utils fonts-crosextra-caladea fonts-crosextra-carlito; } \
 		|| { echo "the Word screenshot needs 'sudo apt-get install libreoffice-writer-nogui poppler-utils fonts-crosextra-caladea fonts-crosextra-carlito'"; exit 1; }
-	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[test,browser,app]'
 
 test-all: $(STAMP)
 	@$(TEXLIVE)

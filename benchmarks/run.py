@@ -44,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run, not for RESULTS.md)")
     args = parser.parse_args()
+    import bench_app
     import bench_bootstrap
     import bench_cfa
     import bench_cluster_omega
@@ -97,6 +98,15 @@ def main() -> None:
     lines.append(bench_startup.markdown(bench_startup.run(repeat=3 if args.quick else 7, slow_repeat=1 if args.quick else 3)))
     lines.append(bench_regress.markdown(bench_regress.run(repeat=3 if args.quick else 7, process_repeat=3 if args.quick else 7)))
     lines.append(bench_efa.markdown(bench_efa.run(repeat=3 if args.quick else 7, process_repeat=2 if args.quick else 5)))
+    with_app = True
+    try:
+        import httpx2  # noqa: F401  (the app extra and httpx2: `pip install -e '.[test,app]'`)
+    except ImportError:
+        with_app = False
+    if with_app:
+        lines.append(bench_app.markdown(bench_app.run(n_upload=50_000 if args.quick else 200_000,
+                                                      n_report=5_000 if args.quick else 20_000,
+                                                      repeat=1 if args.quick else 3)))
     text = "\n".join(lines)
     print(text)
     if not args.quick:

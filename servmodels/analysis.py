@@ -30,14 +30,21 @@ from ._progress import progress as progress_bar
 from ._results import Result, jsonable
 from .data import SurveyData
 
-__all__ = ["Analysis", "AnalysisStep", "AnalysisTable", "analyze", "ANALYSES", "DEFAULT_RESAMPLES"]
+__all__ = ["Analysis", "AnalysisStep", "AnalysisTable", "analyze", "ANALYSES", "OPTIONAL_ANALYSES",
+           "DEFAULT_RESAMPLES"]
 
-#: every analysis a report can hold, in report order
+#: every analysis a report holds by default, in report order
 ANALYSES = ("scores", "bootstrap", "items", "reliability", "cfa", "latent_gap", "efa", "compare", "ipa")
+
+#: analyses run only when named in ``analyses=`` (``--analyses``): measurement invariance across the
+#: first group column (``servmodels cfa --group G --invariance``) and the IKM index (``ikm``)
+OPTIONAL_ANALYSES = ("invariance", "ikm")
 
 #: resamples of each bootstrap when none are given: the defaults of the standalone commands
 #: (``bootstrap`` 2000; ``reliability``, ``compare`` and IPA 1000)
 DEFAULT_RESAMPLES: dict[str, int] = {"bootstrap": 2000, "reliability": 1000, "compare": 1000, "ipa": 1000}
+#: resamples of the optional analyses' bootstraps (``ikm``'s default), used only when they run
+_OPTIONAL_RESAMPLES: dict[str, int] = {"ikm": 2000}
 
 #: repeats of k-fold cross-validation and parallel-analysis data sets (``compare`` and ``efa`` defaults)
 DEFAULT_CV_REPEATS = 10
@@ -165,6 +172,8 @@ class Analysis(Result):
                         "columns": [str(c) for c in t.frame.columns], "rows": t.frame.to_dict(orient="records")}
                        for t in self.tables()],
             "groups": {g: f.to_dict(orient="records") for g, f in self.groups.items()},
+            # the dimension table of `servmodels score FILE --json` (mean E, P and gap per dimension)
+            "dimensions": None if self.get("scores") is None else self["scores"].to_dict()["dimensions"],
             "n_respondents": self.n_respondents,
             "n_dropped": self.n_dropped,
             "warnings": list(self.warnings),
@@ -234,6 +243,8 @@ def analyze(
     title: str | None = None,
     input_path: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    invariance_group: str | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> Analysis:
     """Run every analysis that applies to the data, once.
 
@@ -257,7 +268,10 @@ def analyze(
     pa_iterations : int
         Random data sets of the EFA's parallel analysis [100].
     analyses : sequence of str, optional
-        A subset of :data:`ANALYSES` (default: all).
+        A subset of :data:`ANALYSES` (default: all of them), and any of
+        :data:`OPTIONAL_ANALYSES`: ``"invariance"`` (configural, metric, scalar, strict
+        across ``invariance_group``, as ``servmodels cfa --group G --invariance``) and
+        ``"ikm"`` (the IKM index of a questionnaire answered once, e.g. preset ``ikm9``).
     title : str, optional
         Report title (default: the catalogue's).
     input_path : path, optional
@@ -265,6 +279,12 @@ def analyze(
         it is a file).
     progress : bool
         A progress bar per analysis on stderr.
+    invariance_group : str, optional
+        Group column of the invariance analysis (default: the data's first group column).
+    on_progress : callable, optional
+        Called as ``on_progress(name, done, total)`` before each analysis runs
+        (``done`` analyses finished of ``total``) and once at the end with
+        ``name=""`` (the web app shows it).
 
     Returns
     -------
@@ -288,15 +308,16 @@ def analyze(
     cv_repeats = check_int("cv_repeats", cv_repeats, low=1)
     pa_iterations = check_int("pa_iterations", pa_iterations, low=1)
     wanted = list(ANALYSES) if analyses is None else list(dict.fromkeys(analyses))
-    bad = [a for a in wanted if a not in ANALYSES]
+    known = ANALYSES + OPTIONAL_ANALYSES
+    bad = [a for a in wanted if a not in known]
     if bad:
-        raise ParameterError(f"analyses: unknown {', '.join(map(repr, bad))}; choose from {', '.join(ANALYSES)}")
-    resamples = dict(DEFAULT_RESAMPLES)
+        raise ParameterError(f"analyses: unknown {', '.join(map(repr, bad))}; choose from {', '.join(known)}")
+    resamples = {**DEFAULT_RESAMPLES, **_OPTIONAL_RESAMPLES}
     if isinstance(n_resamples, Mapping):
-        unknown = [k for k in n_resamples if k not in DEFAULT_RESAMPLES]
+        unknown = [k for k in n_resamples if k not in resamples]
         if unknown:
             raise ParameterError(f"n_resamples: no bootstrap in {', '.join(map(repr, unknown))}; "
-                                 f"keys are {', '.join(DEFAULT_RESAMPLES)}")
+                                 f"keys are {', '.join(resamples)}")
         resamples.update({k: check_int(f"n_resamples[{k!r}]", v, low=0) for k, v in n_resamples.items()})
     elif n_resamples is not None:
         b = check_int("n_resamples", n_resamples, low=0)
@@ -308,12 +329,19 @@ def analyze(
     main_set = "P" if "P" in sets else inst.default_scores()
 
     from .bootstrap import gap_bootstrap
+    from .ikm import ikm
     from .ipa import ipa
     from .regression import compare_servqual_servperf
     from .reliability import item_analysis
     from .scoring import score
-    from .sem import cfa, latent_gap
+    from .sem import cfa, latent_gap, measurement_invariance
     from .validity import efa, validity
+
+    group = invariance_group if invariance_group is not None else (
+        str(data.groups.columns[0]) if data.groups is not None and len(data.groups.columns) else None)
+    if group is not None and (data.groups is None or group not in data.groups.columns):
+        raise ParameterError(f"invariance_group: {group!r} is not a group column of the data "
+                             f"({', '.join(map(str, data.groups.columns)) if data.groups is not None else 'none'})")
 
     runners: dict[str, Callable[[], Result] | str] = {
         "scores": lambda: score(data),
@@ -335,15 +363,25 @@ def analyze(
               else "needs expectation (E) and perception (P) answers and an outcome column"),
         "ipa": (lambda: ipa(data, n_resamples=resamples["ipa"], rng=seed))
         if servqual else "needs expectation (E) and perception (P) answers",
+        # as `servmodels cfa FILE --group G --invariance` (the main score set's instrument model)
+        "invariance": (lambda: measurement_invariance(data, group=group, options=options, scores=main_set))
+        if group is not None else "needs a group column (--group)",
+        "ikm": (lambda: ikm(data, n_resamples=resamples["ikm"], rng=seed))
+        if len(sets) == 1 else "needs a questionnaire answered once (the IKM elements, e.g. preset ikm9)",
     }
     steps: dict[str, AnalysisStep] = {}
+    order = [a for a in known if a in wanted]
     with progress_bar(len(wanted), "report", enabled=progress, unit="analysis") as bar:
-        for name in (a for a in ANALYSES if a in wanted):
+        for done, name in enumerate(order):
             if hasattr(bar, "set_postfix_str"):
                 bar.set_postfix_str(name)
+            if on_progress is not None:
+                on_progress(name, done, len(order))
             run = runners[name]
             steps[name] = _skip(name, run) if isinstance(run, str) else _run_step(name, run, data.warnings)
             bar.update(1)
+    if on_progress is not None:
+        on_progress("", len(order), len(order))
 
     used = {k: v for k, v in resamples.items() if k in steps and steps[k].ok}
     path = input_path if input_path is not None else data.source
@@ -365,6 +403,7 @@ def analyze(
         "n_resamples": used,
         "bootstrap_method": "BCa" if "bootstrap" in used else None,
         "cv_repeats": cv_repeats if "compare" in steps and steps["compare"].ok else None,
+        "invariance_group": group if "invariance" in steps and steps["invariance"].ok else None,
         "pa_iterations": pa_iterations if "efa" in steps and steps["efa"].ok else None,
         "estimator": options.label,
         "confidence_level": 0.95,
@@ -460,4 +499,23 @@ def _tables(a: Analysis) -> list[AnalysisTable]:
     if ipa_res is not None:
         it = ipa_res.table.reset_index()
         out.append(AnalysisTable("ipa", "ipa", it))
+    inv = a.get("invariance")
+    if inv is not None:
+        t = inv.table
+        robust = "chisq_scaled" in t.columns
+        cols = (["model", "chisq_scaled", "df", "pvalue_scaled", "cfi_robust", "rmsea_robust", "srmr", "chisq_diff",
+                 "df_diff", "p_diff", "delta_cfi_robust", "delta_rmsea_robust"] if robust else
+                ["model", "chisq", "df", "pvalue", "cfi", "rmsea", "srmr", "chisq_diff", "df_diff", "p_diff", "delta_cfi",
+                 "delta_rmsea"])
+        method = t["diff_method"].dropna() if "diff_method" in t.columns else pd.Series([], dtype=object)
+        out.append(AnalysisTable("invariance", "invariance", t[[c for c in cols if c in t.columns]].reset_index(drop=True),
+                                 {"group": a.provenance.get("invariance_group"), "estimator": inv.options.label,
+                                  "diff_method": str(method.iloc[0]) if len(method) else None}))
+    ikm_res = a.get("ikm")
+    if ikm_res is not None:
+        out.append(AnalysisTable("ikm", "ikm", ikm_res.elements.reset_index(),
+                                 {"index": ikm_res.index, "ci_low": ikm_res.ci_low, "ci_high": ikm_res.ci_high,
+                                  "grade": ikm_res.grade, "grade_label_en": ikm_res.grade_label_en,
+                                  "grade_label_id": ikm_res.grade_label_id, "n_resamples": ikm_res.n_resamples,
+                                  "index_shortcut": ikm_res.index_shortcut}))
     return out

@@ -1,4 +1,4 @@
-"""Command-line interface: ``servmodels validate|score|items|cfa|gap-model|reliability|omega|efa|regress|compare|bootstrap|report|plan|example|demo``.
+"""Command-line interface: ``servmodels validate|score|items|cfa|gap-model|reliability|omega|efa|regress|compare|bootstrap|report|plan|app|example|demo``.
 
 The CLI only parses arguments, calls the public API and renders results.  Any
 :class:`ServmodelsError` becomes one line on stderr and exit status 2.
@@ -301,10 +301,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resamples of every bootstrap [each command's default: bootstrap 2000; reliability, compare, IPA 1000]")
     p.add_argument("--cv-repeats", type=_int_arg("--cv-repeats", 1), default=10, help="repeats of 10-fold cross-validation [10]")
     p.add_argument("--title", help="report title")
+    p.add_argument("--analyses", metavar="NAME,...",
+                   help="the analyses to run, comma-separated: scores, bootstrap, items, reliability, cfa, efa, compare, "
+                        "ipa, and the optional invariance (across the first --group) and ikm [the first eight]")
     _add_sem_options(p)
     p.add_argument("--quiet", action="store_true", help="no warnings or progress on stderr")
 
     _add_plan_parser(sub)
+    p = sub.add_parser("app", help="the local web app: upload a survey, analyse it and download the report in a browser")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1: this computer only]")
+    p.add_argument("--port", type=_int_arg("--port", 0, 65535), default=0, help="port [0: a free one]")
+    p.add_argument("--no-browser", action="store_true", help="do not open the web browser")
+    p.add_argument("--max-upload-mb", type=float, default=200.0, metavar="MB", help="largest upload in megabytes [200]")
 
     p = sub.add_parser("example", help="write the bundled synthetic example survey")
     p.add_argument("--out", default="servqual_example.csv", help="destination [servqual_example.csv]")
@@ -878,7 +886,6 @@ def _cmd_bootstrap(args: argparse.Namespace) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .analysis import analyze
     from .render import write_report
 
     _no_fiml(args, "report")
@@ -889,14 +896,42 @@ def _cmd_report(args: argparse.Namespace) -> int:
     langs = [x.strip().lower() for x in args.lang.split(",") if x.strip()]
     if not langs or any(x not in ("en", "id") for x in langs):
         raise ParameterError(f"--lang takes en, id or en,id; got {args.lang!r}")
+    _analyses_arg(args)
     out = args.out
     args.out = None
     _check_out_folder(out)
-    data = _read(args, None)
-    analysis = analyze(data, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args),
-                       cv_repeats=args.cv_repeats, title=args.title, input_path=args.file, progress=_progress(args))
+    analysis = report_analysis(args, progress=_progress(args))
     paths = write_report(analysis, out, formats, langs)
     return _report_outcome(args, analysis, paths)
+
+
+def _analyses_arg(args: argparse.Namespace) -> list[str] | None:
+    """``--analyses`` of report as a list (None: the default eight)."""
+    if getattr(args, "analyses", None) is None:
+        return None
+    from .analysis import ANALYSES, OPTIONAL_ANALYSES
+
+    names = [a.strip().lower() for a in args.analyses.split(",") if a.strip()]
+    bad = [a for a in names if a not in ANALYSES + OPTIONAL_ANALYSES]
+    if bad or not names:
+        raise ParameterError(f"--analyses takes {', '.join(ANALYSES + OPTIONAL_ANALYSES)}; got {args.analyses!r}")
+    return names
+
+
+def report_analysis(args: argparse.Namespace, *, progress: bool = False, on_progress: Any = None) -> Any:
+    """The analysis behind ``servmodels report`` for parsed arguments: read the file, run :func:`analyze`.
+
+    The web app (``servmodels app``) calls this with the arguments of the command it shows,
+    so the page, its downloads and the command give the same numbers.
+    """
+    from .analysis import analyze
+
+    _no_fiml(args, "report")
+    analyses = _analyses_arg(args)
+    data = _read(args, None)
+    return analyze(data, seed=args.seed, n_resamples=args.n_resamples, options=_sem_options(args),
+                   cv_repeats=args.cv_repeats, title=args.title, input_path=args.file, progress=progress,
+                   analyses=analyses, on_progress=on_progress)
 
 
 def _report_outcome(args: argparse.Namespace, analysis: Any, paths: Sequence[Path]) -> int:
@@ -1049,7 +1084,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                       "harapan dan kinerja pada skala 1-4. Bukan responden sebenarnya."}
     paths = write_report(analysis, out, ["html", "docx", "md", "tex"], ["en", "id"], subtitle=subtitle)
     args.strict = False
-    return _report_outcome(args, analysis, [out / "item_scores.csv", *paths])
+    status = _report_outcome(args, analysis, [out / "item_scores.csv", *paths])
+    sys.stdout.write("the same in a web browser, for your own survey file: servmodels app "
+                     "(needs pip install 'servmodels[app]')\n")
+    return status
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    from .app import serve
+
+    return serve(host=args.host, port=args.port, open_browser=not args.no_browser, max_upload_mb=args.max_upload_mb)
 
 
 _COMMANDS = {
@@ -1068,6 +1112,7 @@ _COMMANDS = {
     "omega": _cmd_omega,
     "example": _cmd_example,
     "demo": _cmd_demo,
+    "app": _cmd_app,
 }
 
 

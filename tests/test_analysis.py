@@ -80,3 +80,57 @@ def test_bad_arguments():
     with pytest.raises(sm.ParameterError, match="n_resamples"):
         analyze(data, n_resamples={"cfa": 10})
     assert ANALYSES[0] == "scores"
+
+
+def _small_grouped():
+    """Six perception items in two dimensions, two groups of 150 (simulated): invariance fits in a blink."""
+    inst = sm.Instrument("small", {"speed": ["1", "2", "3"], "care": ["4", "5", "6"]}, scale=(1, 5), score_sets=["P"])
+    df = sm.simulate_servqual(300, instrument=inst, rng=5)
+    df["sex"] = np.where(np.arange(300) % 2 == 0, "f", "m")
+    return inst, df
+
+
+def test_optional_invariance_and_ikm_are_the_standalone_results():
+    from servmodels.analysis import OPTIONAL_ANALYSES
+
+    assert OPTIONAL_ANALYSES == ("invariance", "ikm")
+    inst, df = _small_grouped()
+    data = sm.read_survey(df, inst, groups=["sex"])
+    a = analyze(data, seed=4, n_resamples=30, analyses=["scores", "invariance", "ikm"])
+    assert list(a.steps) == ["scores", "invariance", "ikm"] and a.skipped == {}
+    inv = sm.measurement_invariance(data, group="sex", scores="P")
+    assert a["invariance"].table.equals(inv.table)
+    ikm = sm.ikm(data, n_resamples=30, rng=4)
+    assert (a["ikm"].index, a["ikm"].ci_low, a["ikm"].ci_high) == (ikm.index, ikm.ci_low, ikm.ci_high)
+    assert a.provenance["invariance_group"] == "sex" and a.provenance["n_resamples"] == {"ikm": 30}
+    keys = [t.key for t in a.tables()]
+    assert keys == ["sample", "items", "dimensions", "invariance", "ikm"]
+    table = next(t for t in a.tables() if t.key == "invariance")
+    assert table.frame["model"].tolist() == ["configural", "metric", "scalar", "strict"]
+    np.testing.assert_array_equal(table.frame["chisq"].to_numpy(), inv.table["chisq"].to_numpy())
+    # not applicable: no group column; two score sets for IKM
+    data = sm.read_survey(sm.example_path())
+    a = analyze(data, analyses=["invariance", "ikm"])
+    assert a.skipped == {"invariance": "needs a group column (--group)",
+                         "ikm": "needs a questionnaire answered once (the IKM elements, e.g. preset ikm9)"}
+    with pytest.raises(sm.ParameterError, match="invariance_group"):
+        analyze(data, analyses=["scores"], invariance_group="village")
+
+
+def test_on_progress_and_the_score_dimensions_in_json():
+    data = sm.read_survey(sm.example_path())
+    seen = []
+    a = analyze(data, n_resamples=10, analyses=["items", "scores"], on_progress=lambda *x: seen.append(x))
+    assert seen == [("scores", 0, 2), ("items", 1, 2), ("", 2, 2)]
+    assert a.to_dict()["dimensions"] == sm.score(data).to_dict()["dimensions"]
+
+
+def test_report_command_analyses_option(tmp_path, capsys):
+    from servmodels.cli import main
+
+    assert main(["report", str(sm.example_path()), "--analyses", "scores,ikm", "--format", "md",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    doc = json.loads((tmp_path / "analysis.json").read_text())
+    assert list(doc["analyses"]) == ["scores", "ikm"] and doc["analyses"]["ikm"]["status"] == "skipped"
+    assert main(["report", str(sm.example_path()), "--analyses", "scores,nope", "--out", str(tmp_path)]) == 2
+    assert "--analyses takes scores" in capsys.readouterr().err

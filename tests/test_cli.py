@@ -146,6 +146,7 @@ def test_module_entry_point_and_demo(tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = (tmp_path / "d" / "report.md").read_text()
     assert "SYNTHETIC" in report and "α if deleted" in report  # item analysis with Cronbach's alpha
+    assert "servmodels app" in proc.stdout.splitlines()[-1]  # `make demo` points to the web app
     for name in ("report.html", "report.docx", "report.tex", "report_id.html", "report_id.docx", "report_id.md",
                  "report_id.tex", "analysis.json", "item_scores.csv"):
         assert (tmp_path / "d" / name).stat().st_size > 0, name

@@ -57,12 +57,14 @@ def write_analysis_json(analysis: Analysis, path: str | Path) -> Path:
 
 def write_report(analysis: Analysis, out: str | Path, formats: Sequence[str] = ("html", "docx", "md", "tex"),
                  langs: Sequence[str] = ("en",), *, stem: str = "report",
-                 subtitle: str | Mapping[str, str] | None = None) -> list[Path]:
+                 subtitle: str | Mapping[str, str] | None = None,
+                 documents: Mapping[str, Document] | None = None) -> list[Path]:
     """Write ``analysis`` in every format and language into the folder ``out``.
 
     Files are ``{stem}.{ext}`` for the first language and ``{stem}_{lang}.{ext}`` for
     the others; figures go to ``figures/`` (PNG and SVG, per language), and
-    ``analysis.json`` beside them.
+    ``analysis.json`` beside them.  ``documents`` (language -> :func:`build_document` of
+    this analysis) are used instead of building them again (the web app shows them too).
 
     Examples
     --------
@@ -85,7 +87,8 @@ def write_report(analysis: Analysis, out: str | Path, formats: Sequence[str] = (
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for k, lang in enumerate(langs):
-        doc = build_document(analysis, lang, subtitle=subtitle.get(lang) if isinstance(subtitle, Mapping) else subtitle)
+        doc = documents[lang] if documents is not None and lang in documents else build_document(
+            analysis, lang, subtitle=subtitle.get(lang) if isinstance(subtitle, Mapping) else subtitle)
         suffix = "" if k == 0 else f"_{lang}"
         figdir = out / "figures"
         figdir.mkdir(exist_ok=True)

@@ -46,6 +46,9 @@ LABELS: dict[str, dict[str, str]] = {
     "efa_loadings": {"en": "Exploratory factor analysis: loadings", "id": "Analisis faktor eksploratori: muatan faktor"},
     "compare": {"en": "SERVQUAL versus SERVPERF", "id": "SERVQUAL dibandingkan SERVPERF"},
     "ipa": {"en": "Importance–performance analysis", "id": "Analisis kepentingan–kinerja"},
+    "invariance": {"en": "Measurement invariance across {group}", "id": "Invariansi pengukuran antar-{group}"},
+    "ikm": {"en": "Community satisfaction index (IKM): elements", "id": "Indeks Kepuasan Masyarakat (IKM): unsur pelayanan"},
+    "invariance_group": {"en": "Invariance across", "id": "Invariansi antar"},
     "warnings": {"en": "Warnings", "id": "Peringatan"},
     "skipped": {"en": "Analyses not run", "id": "Analisis yang tidak dijalankan"},
     "figures": {"en": "Figures", "id": "Gambar"},
@@ -89,6 +92,14 @@ LABELS: dict[str, dict[str, str]] = {
     "Satorra-Bentler (2001) scaled difference": {"en": "Satorra-Bentler (2001) scaled difference test",
                                                  "id": "uji selisih terskala Satorra-Bentler (2001)"},
     "note_efa": {"en": "{n} factors, {method}, rotation {rotation}.", "id": "{n} faktor, {method}, rotasi {rotation}."},
+    "note_invariance": {"en": "Each model against the one above it ({method}); a drop in CFI of more than 0.01 "
+                              "suggests non-invariance (Chen, 2007).",
+                        "id": "Setiap model dibandingkan dengan model di atasnya ({method}); penurunan CFI lebih dari "
+                              "0,01 menandakan ketidakinvarianan (Chen, 2007)."},
+    "note_ikm": {"en": "IKM = {index} ({level}% bootstrap interval [{low}; {high}], {n} resamples): grade {grade} "
+                       "({label}); PermenPANRB 14/2017.",
+                 "id": "IKM = {index} (interval bootstrap {level}% [{low}; {high}], {n} sampel ulang): mutu {grade} "
+                       "({label}); PermenPANRB 14/2017."},
     "synthetic": {"en": "Bundled SYNTHETIC example data (not real respondents).",
                   "id": "Data contoh SINTETIS (bukan responden sebenarnya)."},
     # figures
@@ -118,6 +129,11 @@ LABELS: dict[str, dict[str, str]] = {
     "needs expectation (E) and perception (P) answers and an outcome column": {
         "en": "needs expectation (E) and perception (P) answers and an outcome column",
         "id": "memerlukan jawaban harapan (E) dan kinerja (P) serta kolom kepuasan"},
+    "needs a group column (--group)": {"en": "needs a group column (--group)",
+                                       "id": "memerlukan kolom kelompok (--group)"},
+    "needs a questionnaire answered once (the IKM elements, e.g. preset ikm9)": {
+        "en": "needs a questionnaire answered once (the IKM elements, e.g. preset ikm9)",
+        "id": "memerlukan kuesioner yang dijawab satu kali (unsur IKM, misalnya preset ikm9)"},
     # analysis names
     "an_scores": {"en": "scores", "id": "skor"}, "an_bootstrap": {"en": "gap bootstrap", "id": "bootstrap kesenjangan"},
     "an_items": {"en": "item analysis", "id": "analisis butir"},
@@ -127,6 +143,8 @@ LABELS: dict[str, dict[str, str]] = {
     "an_efa": {"en": "exploratory factor analysis", "id": "analisis faktor eksploratori"},
     "an_compare": {"en": "SERVQUAL versus SERVPERF", "id": "SERVQUAL dibandingkan SERVPERF"},
     "an_ipa": {"en": "importance–performance analysis", "id": "analisis kepentingan–kinerja"},
+    "an_invariance": {"en": "measurement invariance", "id": "invariansi pengukuran"},
+    "an_ikm": {"en": "community satisfaction index (IKM)", "id": "indeks kepuasan masyarakat (IKM)"},
     "an_data": {"en": "data", "id": "data"},
 }
 
@@ -171,6 +189,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "p_diff": {"en": "p (Δχ²)", "id": "p (Δχ²)"}, "delta_cfi": {"en": "ΔCFI", "id": "ΔCFI"},
     "p_I": {"en": "P(I)", "id": "P(I)"}, "p_II": {"en": "P(II)", "id": "P(II)"},
     "p_III": {"en": "P(III)", "id": "P(III)"}, "p_IV": {"en": "P(IV)", "id": "P(IV)"},
+    "delta_rmsea": {"en": "ΔRMSEA", "id": "ΔRMSEA"}, "delta_cfi_robust": {"en": "ΔCFI (robust)", "id": "ΔCFI (robust)"},
+    "delta_rmsea_robust": {"en": "ΔRMSEA (robust)", "id": "ΔRMSEA (robust)"},
+    "code": {"en": "Code", "id": "Kode"}, "element": {"en": "Element", "id": "Unsur"},
+    "total": {"en": "Total", "id": "Jumlah"}, "weighted_mean": {"en": "Weighted mean", "id": "Rerata tertimbang"},
 }
 
 #: IPA quadrant names (Martilla & James 1977)

@@ -29,12 +29,13 @@ DIGITS: dict[str, int] = {
     "n": 0, "df": 0, "chisq": 2, "chisq_scaled": 2, "aic": 2, "bic": 2,
     "expectation": 2, "perception": 2, "minimum": 2, "desired": 2, "gap": 2, "adequacy": 2, "superiority": 2,
     "ci_low": 2, "ci_high": 2, "mean": 2, "sd": 2, "importance": 2, "performance": 2,
-    "p_I": 2, "p_II": 2, "p_III": 2, "p_IV": 2, "chisq_diff": 2, "df_diff": 0,
+    "p_I": 2, "p_II": 2, "p_III": 2, "p_IV": 2,
+    "chisq_diff": 2, "df_diff": 0, "total": 0,
 }
 #: columns holding p-values: three decimals, "< .001" below
 P_COLUMNS = frozenset({"p_adjusted", "pvalue", "pvalue_scaled", "p_value", "p_diff"})
 #: columns holding text
-TEXT_COLUMNS = frozenset({"group", "item", "dimension", "factor", "model", "estimator", "quadrant"})
+TEXT_COLUMNS = frozenset({"group", "item", "dimension", "factor", "model", "estimator", "quadrant", "code", "element"})
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ def _cell(key: str, value: Any, lang: str, instrument: Any) -> str:
 
 
 def _title(t: AnalysisTable, lang: str, instrument: Any) -> str:
-    if t.key == "sample":
-        return label("sample", lang, group=t.note.get("group", ""))
+    if t.key in ("sample", "invariance"):
+        return label(t.key, lang, group=t.note.get("group", ""))
     if t.key == "item_analysis":
         scores = str(t.note.get("scores", ""))
         return label("item_analysis", lang, scores=column(scores, lang) if scores else "")
@@ -138,6 +139,13 @@ def _note(t: AnalysisTable, lang: str) -> str | None:
         return text
     if t.key == "latent_invariance":
         return label("note_latent_invariance", lang, method=reason(str(n.get("diff_method", "")), lang))
+    if t.key == "invariance":
+        return label("note_invariance", lang, method=n.get("diff_method") or "χ²")
+    if t.key == "ikm":
+        level = number(95, 0, lang)
+        return label("note_ikm", lang, index=number(n["index"], 2, lang), level=level, low=number(n["ci_low"], 2, lang),
+                     high=number(n["ci_high"], 2, lang), n=n["n_resamples"], grade=n["grade"],
+                     label=n["grade_label_en" if lang == "en" else "grade_label_id"])
     if t.key == "compare" and n.get("verdict") and lang == "en":
         return str(n["verdict"])
     return None
