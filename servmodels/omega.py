@@ -129,9 +129,9 @@ def _oblimin(A: np.ndarray, *, eps: float = 1e-10, max_iter: int = 100_000) -> t
 
 
 def _minres_loadings(R: np.ndarray, n_factors: int) -> np.ndarray:
-    from .validity import _minres  # psych fa(fm = "minres")
+    from .validity import _extract  # psych fa(fm = "minres")
 
-    L, _ = _minres(R, n_factors)
+    L, _ = _extract(R, n_factors, "minres")
     return L
 
 

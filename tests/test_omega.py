@@ -76,7 +76,7 @@ def test_bfi_flips_the_negatively_keyed_items_and_uses_pairwise_correlations():
     assert res.missing == "pairwise" and res.n_respondents == 2800
     # reverse-keying the items beforehand (the instrument's keys) leaves omega unchanged
     keyed = omega_hierarchical(sm.read_survey(BFI, BFI_INST, nan_policy="fiml"), n_factors=5)
-    assert keyed.omega_h == pytest.approx(res.omega_h, rel=1e-9)
+    assert keyed.omega_h == pytest.approx(res.omega_h, rel=1e-7)  # two minres fits, each converged to ~1e-9
     assert set(keyed.flipped) == {"N1", "N2", "N3", "N4", "N5", "O4"}
     # listwise deletion is another correlation matrix, hence another omega_h
     listwise = omega_hierarchical(sm.read_survey(BFI, BFI_INST, nan_policy="fiml"), n_factors=5, missing="listwise")
