@@ -133,7 +133,7 @@ def test_ordinal_separation_is_not_converged_and_one_level_is_refused(data):
     one = sm.read_survey(DF.assign(satisfaction=3), INST, outcome="satisfaction")
     with pytest.raises(sm.ParameterError, match="at least two levels"):
         regress(one, scores="P", ordinal=True)
-    with pytest.raises(sm.ParameterError, match="does not apply to the ordinal model"):
+    with pytest.raises(sm.ParameterError, match="cluster= with ordinal=True is not implemented"):
         regress(data, scores="P", ordinal=True, cov_type="cluster", cluster="village")
 
 
