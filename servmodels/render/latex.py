@@ -231,11 +231,34 @@ def _layout(t: PreparedTable) -> tuple[str, str]:
             if sum(widths) <= room:
                 return size, "@{}" + "".join(t.align) + "@{}"
             continue
-        wrap = _wrapped(widths, t.align, room, min_em * pt + 2 * _TABCOLSEP_PT)
+        floor = min_em * pt + 2 * _TABCOLSEP_PT
+        if min_em == 0.0:  # as narrow as needed, but a text column wraps between words, never inside one
+            floor = max([_em(w) for j, a in enumerate(t.align) if a == "l"
+                         for c in [t.headers[j], *(r[j] for r in t.rows)] for w in (c.split() or [""])]
+                        + [3.0]) * _EM_SLACK * pt + 2 * _TABCOLSEP_PT
+        wrap = _wrapped(widths, t.align, room, floor)
         if wrap is None and min_em == 0.0:  # too many columns even wrapped: give every text column its share
             text = [j for j, a in enumerate(t.align) if a == "l"]
-            left = max(room - sum(w for j, w in enumerate(widths) if j not in text), 1.0)
-            wrap = {j: max(left / max(len(text), 1), 3 * pt + 2 * _TABCOLSEP_PT) for j in text}
+            left = room - sum(w for j, w in enumerate(widths) if j not in text)
+            # a text column may wrap between words, never inside one
+            word = {j: max([_em(w) for c in [t.headers[j], *(r[j] for r in t.rows)] for w in (c.split() or [""])]
+                           + [3.0]) * _EM_SLACK * pt + 2 * _TABCOLSEP_PT for j in text}
+            if text and left / len(text) >= max(word.values()):
+                wrap = {j: left / len(text) for j in text}
+            else:
+                # the number columns' long headers are the trouble: every column wraps its header, none narrower
+                # than its widest cell (numbers never break)
+                body = [max([_em(w) for r in t.rows for w in (r[j].split() if a == "l" else [r[j]])]
+                            + [_em(w) for w in t.headers[j].split()] + [3.0])
+                        * _EM_SLACK * pt + 2 * _TABCOLSEP_PT for j, a in enumerate(t.align)]
+                slack = [max(w - b, 0.0) for w, b in zip(widths, body)]
+                extra = max(room - sum(body), 0.0)
+                share = extra / sum(slack) if sum(slack) > 0 else 0.0
+                cols = [b + min(sl * share, sl) for b, sl in zip(body, slack)]
+                spec = [(rf">{{\raggedright\arraybackslash}}p{{{w - 2 * _TABCOLSEP_PT:.1f}pt}}" if a == "l" else
+                         rf">{{\raggedleft\arraybackslash}}p{{{w - 2 * _TABCOLSEP_PT:.1f}pt}}")
+                        for w, a in zip(cols, t.align)]
+                return size, "@{}" + "".join(spec) + "@{}"
         if wrap is not None:
             spec = [rf">{{\raggedright\arraybackslash}}p{{{wrap[j] - 2 * _TABCOLSEP_PT:.1f}pt}}" if j in wrap else a
                     for j, a in enumerate(t.align)]
