@@ -344,7 +344,10 @@ def _longtables(tex: str) -> list[dict]:
 
 def _aligns(spec: str) -> list[str]:
     spec = spec.removeprefix("@{}").removesuffix("@{}")
-    spec = re.sub(r">\{.*?\}p\{[\d.]+pt\}", "l", spec.replace(r"\arraybackslash", ""))
+    spec = spec.replace(r"\arraybackslash", "")
+    # wrapped columns: text ragged right, numbers (whose long headers wrap) ragged left
+    spec = re.sub(r">\{\\raggedleft\s*\}p\{[\d.]+pt\}", "r", spec)
+    spec = re.sub(r">\{.*?\}p\{[\d.]+pt\}", "l", spec)
     return list(spec)
 
 
