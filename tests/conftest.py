@@ -1,4 +1,6 @@
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -34,3 +36,25 @@ def example_df() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     return REF
+
+
+def _chromium() -> str:
+    """Debian's chromium binary (its /usr/bin/chromium wrapper only adds flags; Playwright talks to the binary)."""
+    for path in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium", shutil.which("chromium"),
+                 shutil.which("chromium-browser")):
+        if path and Path(path).is_file():
+            return path
+    pytest.fail("no chromium: `apt-get install chromium` (or set CHROMIUM=/path/to/chrome); `make test-browser` does it")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium driven by Playwright, one per test module (the tests marked ``browser``)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install -e '.[browser]' (`make test-browser` does it)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=_chromium())
+        yield b
+        b.close()

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,25 +35,6 @@ WIDTH = 1280
 #: the longest a whole analysis of the example may take on a busy machine
 RUN_TIMEOUT_MS = 240_000
 
-
-def _chromium() -> str:
-    for path in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium", shutil.which("chromium"),
-                 shutil.which("chromium-browser")):
-        if path and Path(path).is_file():
-            return path
-    pytest.fail("no chromium: `apt-get install chromium` (or set CHROMIUM=/path/to/chrome); `make test-browser` does it")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[browser]' (`make test-browser` does it)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium())
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

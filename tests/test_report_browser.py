@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -104,26 +103,6 @@ def scrolling_tables(m: dict) -> list[str]:
     """Tables wider than their wrapper (allowed: they scroll inside it), as 'id table width/wrapper width'."""
     return [f"{t['where']} {t['wrapScroll']}/{t['wrapClient']}" for t in m["tables"] if t["wrapScroll"] > t["wrapClient"]]
 
-
-def _chromium() -> str:
-    # Debian's wrapper /usr/bin/chromium only adds flags; Playwright talks to the binary itself
-    for path in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium", shutil.which("chromium"),
-                 shutil.which("chromium-browser")):
-        if path and Path(path).is_file():
-            return path
-    pytest.fail("no chromium: `apt-get install chromium` (or set CHROMIUM=/path/to/chrome); `make test-browser` does it")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[browser]' (`make test-browser` does it)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium())
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
