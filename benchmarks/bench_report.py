@@ -84,13 +84,13 @@ def time_report(path: Path, repeat: int = 1) -> float:
 
 
 # ----------------------------------------------------------------------------- peers: the plain way
-def _indices(seeds: list, n: int):
-    """The resamples of servmodels' stream: integers(0, n, n) from each child SeedSequence."""
-    for s in seeds:
-        yield np.random.default_rng(s).integers(0, n, n)
+def _indices(seeds, n: int):
+    """The resamples of servmodels' stream (a ``ResampleStream``), one row-index vector at a time."""
+    for r in range(len(seeds)):
+        yield seeds[r].indices(n)[0]
 
 
-def _plain_reliability(x: np.ndarray, groups: list[np.ndarray], seeds: list) -> np.ndarray:
+def _plain_reliability(x: np.ndarray, groups: list[np.ndarray], seeds) -> np.ndarray:
     from servmodels.validity import htmt
 
     out = []
@@ -103,7 +103,7 @@ def _plain_reliability(x: np.ndarray, groups: list[np.ndarray], seeds: list) -> 
     return np.array(out)
 
 
-def _plain_r2_difference(P: np.ndarray, G: np.ndarray, y: np.ndarray, seeds: list) -> np.ndarray:
+def _plain_r2_difference(P: np.ndarray, G: np.ndarray, y: np.ndarray, seeds) -> np.ndarray:
     def r2(X: np.ndarray, yy: np.ndarray) -> float:
         Xc = np.column_stack([np.ones(len(yy)), X])
         beta = np.linalg.lstsq(Xc, yy, rcond=None)[0]
@@ -113,7 +113,7 @@ def _plain_r2_difference(P: np.ndarray, G: np.ndarray, y: np.ndarray, seeds: lis
     return np.array([r2(P[idx], y[idx]) - r2(G[idx], y[idx]) for idx in _indices(seeds, len(y))])
 
 
-def _plain_ipa(P: np.ndarray, E: np.ndarray, seeds: list) -> np.ndarray:
+def _plain_ipa(P: np.ndarray, E: np.ndarray, seeds) -> np.ndarray:
     p = P.shape[1]
     counts = np.zeros((4, p))
     for idx in _indices(seeds, len(P)):

@@ -40,6 +40,78 @@ def machine() -> str:
     )
 
 
+def _verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("met" if ok else "**missed**")
+
+
+def issue16_summary(scoring: dict, fiml: list[dict], bca: dict, parquet: dict, report: dict, startup: dict,
+                    regress: dict, efa: dict) -> str:
+    """One table of issue 16's targets with the numbers measured in this run (details in the sections below)."""
+    rows = []
+
+    def add(job: str, ours: float, peer: float | None, peer_name: str, ratio: float | None, target: str,
+            ok: bool | None) -> None:
+        rows.append(f"| {job} | {ours:.3f} | {'—' if peer is None else f'{peer:.3f}'} {peer_name} | "
+                    f"{'—' if ratio is None else f'{ratio:.2f}'} | {target} | {_verdict(ok)} |")
+
+    def startup_row(prefix: str) -> dict:
+        return next((x for x in startup["rows"] if x["case"].startswith(prefix)), {})
+
+    for prefix, target, limit in (("`servmodels cfa --missing fiml`", "<= 0.6x", 0.6),
+                                  ("`servmodels regress --ordinal`", "<= 3x", 3.0),
+                                  ("`servmodels cfa` n = 1 000", "<= 1.0x", 1.0)):
+        x = startup_row(prefix)
+        if x:
+            ratio = x.get("ratio")
+            add(x["case"] + " (whole process)", x["ours_s"], x.get("peer_s"), "(Rscript)", ratio, target,
+                None if ratio is None else ratio <= limit)
+    x = startup_row("`servmodels score` 100")
+    if x:
+        add(x["case"] + " (whole process)", x["ours_s"], None, "", None, "< 0.7 s", x["ours_s"] < 0.7)
+    x = startup_row("`servmodels --version`")
+    if x:
+        add(x["case"], x["ours_s"], None, "", None, "no numpy/pandas", None)
+    for f in fiml:
+        lav = f.get("lavaan_s")
+        add(f"FIML fit, {f['case']}, {f['estimator']}, n = {f['n']:,} (in process)", f["servmodels_s"], lav,
+            "(lavaan fit)", f["servmodels_s"] / lav if lav else None, "<= 0.5x", None if not lav else f["servmodels_s"] / lav <= 0.5)
+    add("ordinal logit fit (in process)", regress["servmodels_s"], regress.get("polr_s"), "(polr)",
+        regress["servmodels_s"] / regress["polr_s"] if regress.get("polr_s") else None, "<= 3x",
+        regress["servmodels_s"] / regress["polr_s"] <= 3 if regress.get("polr_s") else None)
+    pa = efa.get("psych_pa_s")
+    add("`efa()` with parallel analysis (in process, 20 data sets)", efa["pa20_s"], pa, "(fa.parallel + fa)",
+        efa["pa20_s"] / pa if pa else None, "<= 1x", efa["pa20_s"] / pa <= 1 if pa else None)
+    for key, row in efa["fits"].items():
+        ps = row.get("psych_s")
+        add(f"`efa(n_factors=5)` {key} (in process)", row["servmodels_s"], ps, "(psych fa)",
+            row["servmodels_s"] / ps if ps else None, "<= 1x", row["servmodels_s"] / ps <= 1 if ps else None)
+    add(f"`report` on {report['n']:,} rows (whole command)", report["report_s"], None, "", None, "< 60 s",
+        report["report_s"] < 60)
+    add(f"`sm.score(df, ...)` {scoring['n_respondents']:,} x 50 int8", scoring["compiled_interface_s"],
+        scoring["pandas_s"], "(pandas)", scoring["compiled_interface_s"] / scoring["pandas_s"], ">= 20x faster (<= 0.05)",
+        scoring["interface_speedup"] >= 20)
+    add(f"validate + score moments in memory ({scoring['moments_rows_per_s'] / 1e6:.1f} M rows/s)",
+        scoring["compiled_moments_s"], None, "", None, ">= 30 M rows/s", scoring["moments_rows_per_s"] >= 30e6)
+    add(f"BCa, B = {bca['B']:,}, n = {bca['n']:,} (in process)", bca["servmodels_bca_s"], bca["numpy_draw_s"],
+        "(numpy draw)", bca["ratio"], "<= 0.5x and <= 2 s", bca["ratio"] <= 0.5 and bca["servmodels_bca_s"] <= 2)
+    add(f"`servmodels score FILE.parquet --stream`, {parquet['n']:,} rows (whole process)",
+        parquet["process_servmodels_s"], parquet["process_pyarrow_s"], "(pyarrow read_table process)",
+        parquet["process_ratio"], "<= 1.25x", parquet["process_ratio"] <= 1.25)
+    add("`stream_score` vs `pq.read_table` (in process)", parquet["stream_s"], parquet["read_table_s"], "(read_table)",
+        parquet["stream_s"] / parquet["read_table_s"], "speed >= 0.8x (time <= 1.25x)",
+        parquet["speed_vs_read"] >= 0.8)
+    return "\n".join([
+        "## Issue 16 at a glance (this run)",
+        "",
+        "Each row is measured in this run beside its peer; the sections below give the details.",
+        "",
+        "| job | servmodels s | peer s | ratio | target | verdict |",
+        "|---|---:|---:|---:|---|---|",
+        *rows,
+        "",
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (smoke run, not for RESULTS.md)")
@@ -67,46 +139,43 @@ def main() -> None:
         f"Machine: {machine()}.",
         "Peers are measured in the same run on the same data.",
         "",
-        "## Scoring throughput (`benchmarks/bench_scoring.py`)",
-        "",
-        f"{r['n_respondents']:,} respondents x {r['n_items']} Likert items (25 E + 25 P, int8, scale 1-5), best of 5.",
-        "Both produce respondent-level dimension scores (E, P, gap, overall) and item and dimension means",
-        "and SDs; servmodels' time also includes validation (range, integer and missing checks).",
-        "",
-        "| implementation | seconds | rows/s | ratio |",
-        "|---|---:|---:|---:|",
-        f"| servmodels `validate_survey` + `score` | {r['servmodels_s']:.3f} | {r['servmodels_rows_per_s']:,.0f} | {r['speedup']:.1f}x faster |",
-        f"| pandas baseline (`DataFrame.mean/std`) | {r['pandas_s']:.3f} | {r['pandas_rows_per_s']:,.0f} | 1.0x |",
-        "",
-        "Target (issue 3): at least 5x the pandas baseline at 1e6 x 50.",
-        "",
+        bench_scoring.markdown(r),
     ]
-    sizes = (100, 1_000) if args.quick else (100, 1_000, 100_000)
+    q = args.quick
+    sizes = (100, 1_000) if q else (100, 1_000, 100_000)
     lines.append(bench_cfa.markdown(bench_cfa.run(sizes)))
-    lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if args.quick else (1_000, 10_000))))
-    lines.append(bench_latent_gap.markdown(bench_latent_gap.run((600,) if args.quick else (600, 5_000))))
-    lines.append(bench_cluster_omega.run(quick=args.quick))
-    lines.append(bench_fiml.markdown(bench_fiml.run(reps=1 if args.quick else 3, process_reps=1 if args.quick else 2,
-                                                    cases=bench_fiml.CASES[::5] if args.quick else bench_fiml.CASES)))
-    lines.append(bench_bootstrap.markdown(bench_bootstrap.run(((1_000, 2_000),) if args.quick else
+    lines.append(bench_cfa.markdown_robust(bench_cfa.run_robust((1_000,) if q else (1_000, 10_000))))
+    lines.append(bench_latent_gap.markdown(bench_latent_gap.run((600,) if q else (600, 5_000))))
+    lines.append(bench_cluster_omega.run(quick=q))
+    fiml = bench_fiml.run(reps=1 if q else 3, process_reps=1 if q else 2, cases=bench_fiml.CASES[::5] if q else bench_fiml.CASES)
+    lines.append(bench_fiml.markdown(fiml))
+    lines.append(bench_bootstrap.markdown(bench_bootstrap.run(((1_000, 2_000),) if q else
                                                              ((1_000, 2_000), (1_000, 10_000), (100_000, 2_000), (100_000, 10_000)))))
-    lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if args.quick else 10_000_000)))
-    lines.append(bench_report.markdown(bench_report.run(n=40_000 if args.quick else 400_000, repeat=1 if args.quick else 2,
-                                                        peer_n=5_000 if args.quick else 20_000, peer_b=50 if args.quick else 200)))
-    lines.append(bench_planning.markdown(bench_planning.run_closed(),
-                                         bench_planning.run_mc(replications=20 if args.quick else 100)))
-    lines.append(bench_startup.markdown(bench_startup.run(repeat=3 if args.quick else 7, slow_repeat=1 if args.quick else 3)))
-    lines.append(bench_regress.markdown(bench_regress.run(repeat=3 if args.quick else 7, process_repeat=3 if args.quick else 7)))
-    lines.append(bench_efa.markdown(bench_efa.run(repeat=3 if args.quick else 7, process_repeat=2 if args.quick else 5)))
+    bca = bench_bootstrap.interface(n=10_000 if q else 100_000, repeat=1 if q else 3)
+    lines.append(bench_bootstrap.markdown_interface(bca))
+    lines.append(bench_streaming.markdown(bench_streaming.run(1_000_000 if q else 10_000_000)))
+    parquet = bench_streaming.interface(n=200_000 if q else 2_000_000, repeat=2 if q else 5)
+    lines.append(bench_streaming.markdown_interface(parquet))
+    report = bench_report.run(n=40_000 if q else 400_000, repeat=1 if q else 2, peer_n=5_000 if q else 20_000,
+                              peer_b=50 if q else 200)
+    lines.append(bench_report.markdown(report))
+    lines.append(bench_planning.markdown(bench_planning.run_closed(), bench_planning.run_mc(replications=20 if q else 100)))
+    startup = bench_startup.run(repeat=3 if q else 7, slow_repeat=1 if q else 3)
+    lines.append(bench_startup.markdown(startup))
+    regress = bench_regress.run(repeat=3 if q else 7, process_repeat=3 if q else 7)
+    lines.append(bench_regress.markdown(regress))
+    efa = bench_efa.run(repeat=3 if q else 7, process_repeat=2 if q else 5)
+    lines.append(bench_efa.markdown(efa))
     with_app = True
     try:
         import httpx2  # noqa: F401  (the app extra and httpx2: `pip install -e '.[test,app]'`)
     except ImportError:
         with_app = False
     if with_app:
-        lines.append(bench_app.markdown(bench_app.run(n_upload=50_000 if args.quick else 200_000,
-                                                      n_report=5_000 if args.quick else 20_000,
-                                                      repeat=1 if args.quick else 3)))
+        lines.append(bench_app.markdown(bench_app.run(n_upload=50_000 if q else 200_000, n_report=5_000 if q else 20_000,
+                                                      repeat=1 if q else 3)))
+    summary = issue16_summary(r, fiml, bca, parquet, report, startup, regress, efa)
+    lines[lines.index(bench_scoring.markdown(r)):0] = [summary]
     text = "\n".join(lines)
     print(text)
     if not args.quick:

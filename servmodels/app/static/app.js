@@ -327,7 +327,8 @@ function renderAnalyses() {
   const box = $("analyses");
   const items = [...CONFIG.analyses, ...CONFIG.optional].map((a) => el("label", { class: "check" },
     el("input", { type: "checkbox", value: a, checked: CONFIG.analyses.includes(a) }), " ",
-    el("span", { i18n: `an_${a}` }), a === "invariance" ? el("span", { class: "help", i18n: "invariance_help" }) : null));
+    el("span", { i18n: `an_${a}` }), a === "invariance" ? " — " : null,
+    a === "invariance" ? el("span", { class: "help", i18n: "invariance_help" }) : null));
   box.replaceChildren(...items);
 }
 
