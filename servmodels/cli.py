@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "metric = thresholds + loadings, scalar)")
     p.add_argument("--cluster", metavar="COL", help="cluster column, e.g. village (respondents of a cluster are not "
                    "independent): cluster-robust SEs and scaled test, as lavaan cluster= (ML or MLR)")
+    p.add_argument("--modindices", type=int, metavar="N", help="also the N largest modification indices (score tests "
+                   "with EPCs, as lavaan modindices; ML, MLR, FIML, WLSMV)")
+    p.add_argument("--residuals", action="store_true", help="also the standardized residuals (as lavaan residuals(fit, "
+                   "'standardized'); the text shows the 10 largest)")
     _add_sem_options(p)
     p.add_argument("--confidence-level", type=_level_arg("--confidence-level"), default=0.95, help="level of the parameter intervals [0.95]")
     _add_output_options(p)
@@ -713,6 +717,15 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
         sys.stderr.write(f"servmodels: note: {res.n_dropped} respondent(s) with missing answers dropped (listwise); "
                          f"{res.n_respondents} used" + ("; --missing fiml uses every answer\n" if opts.missing == "listwise" else "\n"))
 
+    res_groups = [str(g) for g in res.groups] or [""]
+    mi = resid = None
+    if args.modindices is not None:
+        if args.modindices < 1:
+            raise ParameterError(f"--modindices takes a number of rows >= 1, got {args.modindices}")
+        mi = res.modification_indices.sort_values("mi", ascending=False).head(args.modindices).reset_index(drop=True)
+    if args.residuals:
+        resid = res.residuals
+
     def payload() -> dict[str, Any]:
         doc = res.to_dict()
         # lavaan's column names in the CLI JSON (documented): est, pvalue
@@ -720,12 +733,41 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
                              for row in doc["parameters"]]
         if inv is not None:
             doc["invariance"] = jsonable(inv.to_frame())
+        if mi is not None:
+            doc["modification_indices"] = jsonable(mi)
+        if resid is not None:
+            doc["residuals"] = {"standardized": [jsonable(m.reset_index(names="variable")) for m in resid["standardized"]]}
+            if "thresholds" in resid:
+                doc["residuals"]["thresholds"] = [jsonable(t.reset_index(names="threshold")) for t in resid["thresholds"]]
         return doc
 
     def text() -> str:
-        return res.summary() + ("\n\n" + inv.summary() if inv is not None else "")
+        out = res.summary() + ("\n\n" + inv.summary() if inv is not None else "")
+        if mi is not None:
+            rows = [f"  {r.lhs} {r.op} {r.rhs}".ljust(28) + (f"{r.group:<14}" if len(res_groups) > 1 else "")
+                    + f"{r.mi:10.3f} {r.epc:9.3f} {r.sepc_all:9.3f}" for r in mi.itertuples()]
+            out += (f"\n\nModification indices (the {len(mi)} largest; lavaan modindices)\n"
+                    + "  parameter".ljust(28) + ("group".ljust(14) if len(res_groups) > 1 else "")
+                    + "        mi       epc  sepc.all\n" + "\n".join(rows))
+        if resid is not None:
+            out += "\n\nLargest standardized residuals (lavaan residuals, type = 'standardized')\n" + "\n".join(
+                f"  {a} ~~ {b}".ljust(28) + (f"{g:<14}" if len(res_groups) > 1 else "") + f"{z:9.3f}"
+                for g, a, b, z in _largest_residuals(resid["standardized"], res_groups, 10))
+        return out
 
     _emit(args, payload, text, res.parameters)
+
+
+def _largest_residuals(mats: list, groups: list[str], k: int) -> list[tuple[str, str, str, float]]:
+    """The k largest |standardized residuals| over groups (lower triangle with the diagonal)."""
+    import numpy as np
+
+    found = []
+    for g, m in zip(groups, mats):
+        a = m.to_numpy()
+        i, j = np.tril_indices(len(a))
+        found += [(g, m.columns[c], m.index[r], float(a[r, c])) for r, c in zip(i, j) if np.isfinite(a[r, c])]
+    return sorted(found, key=lambda t: -abs(t[3]))[:k]
 
 
 def _cmd_gap_model(args: argparse.Namespace) -> None:

@@ -376,7 +376,7 @@ def test_bfi_invariance_mlr_listwise():
     _check_invariance(res, ref, 1e-6)
 
 
-@pytest.mark.slow  # 4 multi-group FIML fits on 2 800 x 25 (about 90 s); tests/test_sem_options.py covers FIML by default
+@pytest.mark.slow  # 4 multi-group FIML fits on 2 800 x 25 (5-10 s); tests/test_fiml.py covers multi-group FIML by default
 def test_bfi_invariance_fiml():
     ref = OPT["bfi"]["invariance_fiml"]
     res = sm.measurement_invariance(_bfi(), OPT["bfi"]["model"], group="gender", options=_options(missing="fiml"))

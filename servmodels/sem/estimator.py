@@ -161,12 +161,31 @@ class Estimator:
             spec=spec, x=x, iterations=it, converged=ok, message=msg, groups=self.groups, moments=self.moments,
             per_group=per_group, vcov=vcov, vcov_ok=vcov_ok, test=test,
             srmr=self.srmr(ev) if ev.per_group else float("nan"), npar=spec.n_free + self.n_extra(),
-            fmin=ev.F / 2 if np.isfinite(ev.F) and self.reports_fmin() else None,
+            fmin=self.fmin(ev, test),
             loglik=lik.get("loglik"), unrestricted_loglik=lik.get("unrestricted_loglik"),
             extra_rows=self.extra_rows(),
-            diagnostics=(self, ev, ev.info) if self.diagnostics and ev.info is not None else None,
+            diagnostics=(self, ev, ev.info) if self.diagnostics else None,
             notes=self.notes(),
         )
+
+    # -- diagnostics (when ``diagnostics`` is True): what residuals and modification indices need
+    def score_test_terms(self, ev: Evaluation, H: np.ndarray | None) -> tuple[np.ndarray, Callable[..., Any]]:
+        """The information of F over all free parameters, and per group a function
+        ``terms(g, dS, dM, e) -> (grad, h_cc, h_cf)``: for candidate parameters with derivatives dS
+        (of Sigma) and dM (of mu), the gradient of F, the diagonal of their information and their
+        information with the free parameters.  F is the discrepancy without the factor 1/2
+        (MI = N grad^2 / (2 V), EPC = -grad / V; ``sem/modification.py``).  This default is ML
+        on the h1 moments (expected information); FIML and WLSMV supply their own."""
+        from .modification import ml_score_terms
+
+        return ml_score_terms(self, ev, H)
+
+    def residual_matrices(self, ev: Evaluation) -> dict[str, list[Any]]:
+        """Raw, normalized, standardized and correlation residuals per group (lavaan ``residuals``);
+        this default is ML on the h1 moments (``sem/residuals.py``)."""
+        from .residuals import ml_residuals
+
+        return ml_residuals(self, ev)
 
     def n_extra(self) -> int:
         """Free parameters outside the model matrices (thresholds)."""
@@ -174,6 +193,10 @@ class Estimator:
 
     def reports_fmin(self) -> bool:
         return True
+
+    def fmin(self, ev: Evaluation, test: TestStatistic) -> float | None:
+        """lavaan's ``fmin``: half the minimised discrepancy (None where lavaan reports none)."""
+        return ev.F / 2 if np.isfinite(ev.F) and self.reports_fmin() else None
 
     def notes(self) -> dict[str, Any]:
         return {}

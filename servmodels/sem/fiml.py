@@ -665,7 +665,7 @@ class FIML(Estimator):
     needs_raw = True
     needs_meanstructure = True
     robust = False
-    diagnostics = False  # modification indices and residuals under FIML: not yet checked against lavaan
+    diagnostics = True  # modification indices and residuals as lavaan's under missing = "ml"
 
     def fit(self, spec: ModelSpec, sample: SampleData) -> Any:
         with one_blas_thread():
@@ -737,6 +737,17 @@ class FIML(Estimator):
                 Hmm, _, Hss = saturated_hessian(t, mg.p, observed=False)
                 out.append({"G": t.G, "gmu": t.gmu, "Hmm": Hmm, "Hss": Hss})
         return H, out
+
+    def score_test_terms(self, ev: Evaluation, H: np.ndarray | None) -> tuple[np.ndarray, Any]:
+        from .modification import pattern_score_terms
+
+        H, pieces = self.mi_pieces()
+        return pattern_score_terms(pieces, H, [mg.n for mg in self.mgroups])
+
+    def residual_matrices(self, ev: Evaluation) -> dict[str, list[Any]]:
+        from .residuals import acov_residuals
+
+        return acov_residuals(self, ev, self.residual_pieces())
 
     def residual_pieces(self) -> list[dict[str, np.ndarray]]:
         """Per group, in (mu, vech Sigma): ``acov`` the asymptotic covariance of the EM moments
@@ -882,6 +893,10 @@ class FIML(Estimator):
                           baseline_chisq=2 * (logl_h1 - logl_b), baseline_df=float(G * p * (p - 1) // 2),
                           n_test=N, n_groups=G, **(self._robust_fields() if not self.robust else {}))
         return t, {"loglik": logl, "unrestricted_loglik": logl_h1}
+
+    def fmin(self, ev: Evaluation, test: TestStatistic) -> float | None:
+        # lavaan's FIML objective includes the saturated model's log-likelihood: fmin = chi2 / (2N)
+        return test.chisq / (2.0 * test.n_test)
 
     def notes(self) -> dict:
         return {"em_iterations": [it for *_, it in self.em]}

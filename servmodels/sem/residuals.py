@@ -15,7 +15,13 @@ def _vech_derivs(dS: np.ndarray, dM: np.ndarray, tri: tuple[np.ndarray, np.ndarr
 
 
 def residuals(fitted, ev) -> dict[str, list[pd.DataFrame]]:
-    """Raw, normalized, standardized and correlation residuals (lavaan ``residuals``).
+    """Raw, normalized, standardized and correlation residuals (lavaan ``residuals``): the
+    estimator's own (``Estimator.residual_matrices``; ML on the h1 moments by default)."""
+    return fitted.residual_matrices(ev)
+
+
+def ml_residuals(fitted, ev) -> dict[str, list[pd.DataFrame]]:
+    """Raw, normalized, standardized and correlation residuals of ML on the h1 moments.
 
     standardized: raw / sqrt(diag(Q G Q')/n) with G the normal-theory acov of the
     sample moments (from S), A1 the saturated-model information at the implied Sigma,
@@ -82,4 +88,46 @@ def linalg_block(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.zeros((a.shape[0] + b.shape[0], a.shape[1] + b.shape[1]))
     out[: a.shape[0], : a.shape[1]] = a
     out[a.shape[0] :, a.shape[1] :] = b
+    return out
+
+
+def acov_residuals(fitted, ev, pieces: list[dict]) -> dict[str, list[pd.DataFrame]]:
+    """Residuals of an estimator that supplies the asymptotic covariance of its h1 moments
+    (FIML: EM moments; lavaan ``lav_residuals``, ``lav_residuals_acov``).
+
+    raw = S_h1 - Sigma_hat; normalized = raw / se(S_h1); standardized = raw / se(raw) with
+    acov(raw) = Q acov(S_h1) Q', Q = I - f_g Delta_g A0^+ Delta_g' A1_g, A0 = sum_g f_g Delta_g'
+    A1_g Delta_g.  As lavaan, a residual below 1e-5 in absolute value is divided by 1 (the
+    ratio of two vanishing quantities is noise) and a negative variance gives NaN.
+    """
+    spec = fitted.spec
+    p = spec.p
+    names = spec.ov
+    N = sum(m.n for m in fitted.moments)
+    A0 = sum(m.n / N * pc["Delta"].T @ pc["A1"] @ pc["Delta"] for m, pc in zip(fitted.moments, pieces))
+    A0inv = np.linalg.pinv(A0)
+    tri = np.tril_indices(p)
+    out: dict[str, list[pd.DataFrame]] = {"raw": [], "normalized": [], "standardized": [], "correlation": []}
+
+    def ratio(raw: np.ndarray, var: np.ndarray) -> np.ndarray:
+        v = var[p:]  # the covariance part of (mu, vech Sigma)
+        with np.errstate(invalid="ignore"):
+            se = np.where(v >= 0, np.sqrt(np.abs(v)), np.nan)
+        r = raw[tri]
+        se = np.where(np.abs(r) < 1e-5, 1.0, se)
+        z = np.zeros((p, p))
+        z[tri] = r / se
+        return z + np.tril(z, -1).T
+
+    for m, e, pc in zip(fitted.moments, ev.per_group, pieces):
+        S, sig = m.cov, e["sigma"]
+        raw = S - sig
+        D = pc["Delta"]
+        Q = np.eye(D.shape[0]) - (m.n / N) * D @ A0inv @ D.T @ pc["A1"]
+        acov_res = Q @ pc["acov"] @ Q.T
+        sd_s, sd_f = np.sqrt(np.diag(S)), np.sqrt(np.diag(sig))
+        corr = S / np.outer(sd_s, sd_s) - sig / np.outer(sd_f, sd_f)
+        for key, mat in (("raw", raw), ("normalized", ratio(raw, np.diag(pc["acov"]))),
+                         ("standardized", ratio(raw, np.diag(acov_res))), ("correlation", corr)):
+            out[key].append(pd.DataFrame(mat, index=names, columns=names))
     return out

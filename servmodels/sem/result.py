@@ -128,7 +128,7 @@ class CFAResult(Result):
     def _require_diagnostics(self, what: str) -> Any:
         if self._diagnostics is None:
             raise ParameterError(f"{what} are not implemented for {self.options.label} yet "
-                                 "(available for ML and MLR with complete data)")
+                                 "(available for ML and MLR with complete data or missing='fiml', and for WLSMV)")
         return self._diagnostics
 
     def to_frame(self) -> pd.DataFrame:

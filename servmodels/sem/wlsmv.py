@@ -164,6 +164,7 @@ class WLSMV(Estimator):
 
     needs_raw = True
     multigroup = True
+    diagnostics = True  # modification indices and residuals as lavaan's for ordered items
 
     def prepare(self, spec: ModelSpec, sample: SampleData) -> None:
         import pandas as pd
@@ -363,6 +364,71 @@ class WLSMV(Estimator):
 
     def notes(self) -> dict[str, Any]:
         return {"polychoric": self.pcs[0] if len(self.pcs) == 1 else self.pcs, "ordinal": self.ordinal_moments}
+
+    # -- diagnostics: lavaan's modindices and residuals for ordered items
+    def _candidate_jacobian(self, g: int, dS: np.ndarray, dM: np.ndarray) -> np.ndarray:
+        """d(thresholds, correlations) / d(candidates) from the candidates' dSigma and dmu."""
+        delta = self._parts[g][2]["delta"]
+        item = self.lay.item[g]
+        pi, pj = self.pairs
+        return np.vstack([-(delta[item][:, None] * dM[:, item].T),
+                          (delta[pi] * delta[pj])[:, None] * dS[:, pi, pj].T])
+
+    def score_test_terms(self, ev: Evaluation, H: np.ndarray | None) -> tuple[np.ndarray, Any]:
+        """DWLS on (thresholds, polychoric correlations), as lavaan's ``modindices`` for ordered
+        items: the gradient of lavaan's fit function, sum_g (N_g - 1) / N e_g' W_g e_g, is
+        -2 (N_g - 1) / N J' W e, and the expected information 2 sum_g f_g J' W J (f_g = N_g / N)
+        over all free parameters, thresholds included (Delta' W Delta)."""
+        H = 2.0 * sum(self.f[g] * (J.T * self.W[g]) @ J for g, (_, J, _) in enumerate(self._parts))
+        N = sum(pc.n_obs for pc in self.pcs)
+
+        def terms(g: int, dS: np.ndarray, dM: np.ndarray, e: dict):
+            res, J, _ = self._parts[g]
+            Jc = self._candidate_jacobian(g, dS, dM)
+            WJc = self.W[g][:, None] * Jc
+            f = self.f[g]
+            grad = -2.0 * (self.pcs[g].n_obs - 1) / N * (WJc.T @ res)
+            return grad, 2.0 * f * np.einsum("kc,kc->c", Jc, WJc), 2.0 * f * (WJc.T @ J)
+
+        return H, terms
+
+    def residual_matrices(self, ev: Evaluation) -> dict[str, list[Any]]:
+        """Residuals of the polychoric correlations and thresholds (lavaan ``residuals`` for ordered
+        items): raw = sample - implied; normalized = raw / sqrt(diag(Gamma_g) / N); standardized =
+        raw / sqrt(diag(Q Gamma_g Q') / N) with Q = I - f_g J_g A0^+ J_g' W_g, A0 = sum_g f_g J_g' W_g J_g
+        (lavaan ``lav_residuals_acov``: NACOV over the total N, the h1 information diag(W)).  As
+        lavaan, a residual below 1e-5 in absolute value is divided by 1, a negative variance gives
+        NaN.  ``correlation`` equals ``raw``; ``thresholds`` holds the threshold residuals."""
+        import pandas as pd
+
+        N = sum(pc.n_obs for pc in self.pcs)
+        p = self.spec.p
+        names = self.spec.ov
+        pi, pj = self.pairs
+        A0 = sum(self.f[g] * (J.T * self.W[g]) @ J for g, (_, J, _) in enumerate(self._parts))
+        A0inv = np.linalg.pinv(A0)
+        out: dict[str, list[Any]] = {"raw": [], "normalized": [], "standardized": [], "correlation": [],
+                                     "thresholds": []}
+
+        def ratio(raw: np.ndarray, var: np.ndarray) -> np.ndarray:
+            with np.errstate(invalid="ignore"):
+                se = np.where(var >= 0, np.sqrt(np.abs(var)), np.nan)
+            return raw / np.where(np.abs(raw) < 1e-5, 1.0, se)
+
+        for g, (res, J, _) in enumerate(self._parts):
+            acov = self.pcs[g].nacov / N
+            Q = np.eye(len(res)) - self.f[g] * (J @ A0inv @ J.T) * self.W[g][None, :]
+            vecs = {"raw": res, "normalized": ratio(res, np.diag(acov)),
+                    "standardized": ratio(res, np.einsum("ij,jk,ik->i", Q, acov, Q))}
+            k = len(self.lay.item[g])
+            for key, v in vecs.items():
+                m = np.zeros((p, p))
+                m[pi, pj] = m[pj, pi] = v[k:]
+                out[key].append(pd.DataFrame(m, index=names, columns=names))
+            out["correlation"].append(out["raw"][-1].copy())
+            labels = [f"{v}|t{t + 1}" for j, v in enumerate(names) for t in range(self.lay.n_th[g][j])]
+            out["thresholds"].append(pd.DataFrame({key: v[:k] for key, v in vecs.items()}, index=labels))
+        return out
 
 
 def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
