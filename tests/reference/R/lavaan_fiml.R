@@ -11,48 +11,22 @@ cat(R.version.string, "lavaan", as.character(packageVersion("lavaan")), "\n")
 # move in the 6th digit).
 CTRL <- list(rel.tol = 1e-13, iter.max = 20000, eval.max = 40000)
 EM <- list(em.h1.tol = 1e-12, em.h1.iter.max = 100000L)
+source("tests/reference/R/polish.R")
 # nlminb stops a little short even at rel.tol = 1e-13 on this flat likelihood (max |gradient| ~2e-6,
 # estimates ~1e-5 from the optimum, log-likelihood 1.5e-7 below it), too far for modification indices
-# and residuals to be compared at 1e-4.  So the tight solution is polished by Newton steps on lavaan's
-# own FIML gradient (lav_model_gradient, as lavTech(fit, "gradient")) with its Hessian by central
-# differences of that gradient (along the equality-constraint basis K when group.equal is used), then
-# refitted with optim.method = "none" at the polished values, until max |K' gradient| < 1e-12.  The
-# polished solution must not be worse than the default-tolerance one (compared by log-likelihood,
-# since lavaan's FIML fx includes the h1 log-likelihood, which differs with the EM tolerance) and
-# must stay within 1e-3 of it.
-grad_at <- function(f, x) {
-  M <- lavaan:::lav_model_set_parameters(f@Model, x)
-  as.numeric(lavaan:::lav_model_gradient(lavmodel = M, lavsamplestats = f@SampleStats, lavdata = f@Data,
-                                         lavcache = f@Cache, type = "free", group.weight = FALSE))
-}
-polish <- function(f, model, ...) {
-  K <- if (f@Model@eq.constraints) f@Model@eq.constraints.K else diag(length(coef(f)))
-  for (it in 1:4) {
-    x <- coef(f)
-    g <- grad_at(f, x)
-    if (max(abs(t(K) %*% g)) < 1e-12) break
-    H <- sapply(seq_len(ncol(K)), function(j) {
-      h <- 1e-5 * max(1, sqrt(sum((K[, j] * x)^2)))
-      (grad_at(f, x + h * K[, j]) - grad_at(f, x - h * K[, j])) / (2 * h)
-    })
-    KHK <- t(K) %*% H
-    KHK <- (KHK + t(KHK)) / 2
-    x <- x - drop(K %*% solve(KHK, t(K) %*% g))
-    pt <- parTable(f)
-    pt$start[pt$free > 0] <- x
-    pt$est[pt$free > 0] <- x
-    f <- cfa(pt, ..., optim.method = "none", optim.force.converged = TRUE,
-             em.h1.tol = EM$em.h1.tol, em.h1.iter.max = EM$em.h1.iter.max)
-  }
-  f
-}
+# and residuals to be compared at 1e-4.  So the tight solution is Newton-polished on lavaan's own FIML
+# objective (polish.R; lavaan's FIML gradient is not group-weighted: group.weight = FALSE, as
+# lavTech(fit, "gradient")).  The polished solution must not be worse than the default-tolerance one
+# (compared by log-likelihood, since lavaan's FIML fx includes the h1 log-likelihood, which differs with
+# the EM tolerance) and must stay within 1e-3 of it.
 fitcfa <- function(model, ...) {
   f <- cfa(model, ..., control = CTRL, optim.force.converged = TRUE, optim.attempts = 1L,
            em.h1.tol = EM$em.h1.tol, em.h1.iter.max = EM$em.h1.iter.max)
   d <- cfa(model, ...)
-  f <- polish(f, model, ...)
-  K <- if (f@Model@eq.constraints) f@Model@eq.constraints.K else diag(length(coef(f)))
-  g <- max(abs(t(K) %*% grad_at(f, coef(f))))  # the gradient along the constraints' basis
+  f <- polish(f, function(pt) cfa(pt, ..., optim.method = "none", optim.force.converged = TRUE,
+                                  em.h1.tol = EM$em.h1.tol, em.h1.iter.max = EM$em.h1.iter.max),
+              group.weight = FALSE)
+  g <- gradient_norm(f, group.weight = FALSE)
   lf <- fitMeasures(f, "logl"); ld <- fitMeasures(d, "logl")
   cat(sprintf("  polished: max|gradient| %.1e, logl - default logl %.2e\n", g, lf - ld))
   stopifnot(g < 1e-10, lavInspect(d, "converged"), lf >= ld - 1e-10 * abs(ld), abs(coef(f) - coef(d)) < 1e-3)
