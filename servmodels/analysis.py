@@ -421,6 +421,22 @@ def analyze(
 
 
 # ----------------------------------------------------------------------------- tables
+def _largest_modification_indices(fit: Any, k: int) -> pd.DataFrame | None:
+    """The k largest modification indices of a CFA (parameter, MI, EPC, standardized EPC); None for the
+    fits whose diagnostics are not available (clustered: ``CFAResult.modification_indices`` says so)."""
+    from ._exceptions import ParameterError
+
+    try:
+        mi = fit.modification_indices
+    except ParameterError:
+        return None
+    top = mi.sort_values("mi", ascending=False).head(k)
+    many = len(set(top["group"])) > 1
+    par = [f"{r.lhs} {r.op} {r.rhs}" + (f" ({r.group})" if many else "") for r in top.itertuples()]
+    return pd.DataFrame({"parameter": par, "mi": top["mi"].to_numpy(), "epc": top["epc"].to_numpy(),
+                         "sepc_all": top["sepc_all"].to_numpy()})
+
+
 def _tables(a: Analysis) -> list[AnalysisTable]:
     out: list[AnalysisTable] = []
     for g, frame in a.groups.items():
@@ -467,6 +483,9 @@ def _tables(a: Analysis) -> list[AnalysisTable]:
         lo = fit.parameters.query("op == '=~'")[["lhs", "rhs", "estimate", "se", "std_all"]].reset_index(drop=True)
         lo.loc[lo["se"] == 0, "se"] = np.nan  # fixed loadings (marker items) have no standard error
         out.append(AnalysisTable("cfa_loadings", "cfa", lo.rename(columns={"lhs": "factor", "rhs": "item"})))
+        mi = _largest_modification_indices(fit, 10)
+        if mi is not None and len(mi):
+            out.append(AnalysisTable("cfa_modindices", "cfa", mi))
     lg = a.get("latent_gap")
     if lg is not None:
         gaps = lg.to_frame().rename(columns={"estimate": "latent_gap", "se": "latent_se", "ci_low": "latent_ci_low",

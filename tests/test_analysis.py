@@ -134,3 +134,23 @@ def test_report_command_analyses_option(tmp_path, capsys):
     assert list(doc["analyses"]) == ["scores", "ikm"] and doc["analyses"]["ikm"]["status"] == "skipped"
     assert main(["report", str(sm.example_path()), "--analyses", "scores,nope", "--out", str(tmp_path)]) == 2
     assert "--analyses takes scores" in capsys.readouterr().err
+
+
+def test_report_shows_the_largest_modification_indices_of_its_cfa(capsys):
+    from servmodels.cli import main
+    from servmodels.render.tables import prepare
+
+    data = sm.read_survey(sm.example_path(), outcome="satisfaction", groups=["village"])
+    a = analyze(data, seed=3, analyses=["cfa"])
+    table = next(t for t in a.tables() if t.key == "cfa_modindices")
+    # the CFA's own score tests (tested against lavaan in test_cfa.py), the ten largest, as `cfa --modindices 10`
+    assert main(["cfa", str(sm.example_path()), "--scores", "P", "--modindices", "10", "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)["modification_indices"]
+    assert list(table.frame["parameter"]) == [f"{r['lhs']} {r['op']} {r['rhs']}" for r in cli]
+    np.testing.assert_allclose(table.frame["mi"], [r["mi"] for r in cli], rtol=1e-12)
+    np.testing.assert_allclose(table.frame["epc"], [r["epc"] for r in cli], rtol=1e-12)
+    top = a["cfa"].modification_indices.sort_values("mi").iloc[-1]
+    assert table.frame["mi"].iloc[0] == top["mi"] and table.frame["mi"].is_monotonic_decreasing
+    en, idn = prepare(table, "en"), prepare(table, "id")
+    assert en.title.endswith("largest modification indices") and "3.84" in en.note
+    assert idn.title.endswith("indeks modifikasi terbesar") and "3,84" in idn.note and "," in idn.rows[0][1]

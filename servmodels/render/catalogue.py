@@ -40,6 +40,8 @@ LABELS: dict[str, dict[str, str]] = {
     "htmt": {"en": "HTMT ratios (discriminant validity)", "id": "Rasio HTMT (validitas diskriminan)"},
     "cfa_fit": {"en": "Confirmatory factor analysis: fit", "id": "Analisis faktor konfirmatori: kecocokan model"},
     "cfa_loadings": {"en": "Confirmatory factor analysis: loadings", "id": "Analisis faktor konfirmatori: muatan faktor"},
+    "cfa_modindices": {"en": "Confirmatory factor analysis: largest modification indices",
+                       "id": "Analisis faktor konfirmatori: indeks modifikasi terbesar"},
     "latent_gap": {"en": "Latent gaps beside observed gaps", "id": "Kesenjangan laten dan kesenjangan teramati"},
     "latent_invariance": {"en": "Latent gap model: invariance between expectation and perception",
                           "id": "Model kesenjangan laten: invariansi antara harapan dan kinerja"},
@@ -63,6 +65,14 @@ LABELS: dict[str, dict[str, str]] = {
                    "id": "r kritis = {r} (dua sisi, 5%); korelasi butir-total terkoreksi."},
     "note_reliability": {"en": "Alpha intervals: {level}% bootstrap ({n} resamples). KMO = {kmo}.",
                          "id": "Interval alfa: bootstrap {level}% ({n} sampel ulang). KMO = {kmo}."},
+    "note_modindices": {
+        "en": "Score tests (lavaan modindices) for parameters the model fixes or leaves out; MI above 3.84 is "
+              "significant at .05 (1 df). EPC: expected change of the parameter if freed. Freeing a parameter "
+              "for its MI alone capitalises on chance: free only what the theory of the instrument supports.",
+        "id": "Uji skor (modindices lavaan) untuk parameter yang ditetapkan atau tidak dimasukkan dalam model; "
+              "MI di atas 3,84 signifikan pada taraf 0,05 (db 1). EPC: perkiraan perubahan parameter jika "
+              "dibebaskan. Membebaskan parameter hanya karena MI-nya memanfaatkan kebetulan: bebaskan hanya yang "
+              "didukung teori instrumen."},
     "note_htmt": {"en": "Values below 0.85 support discriminant validity.",
                   "id": "Nilai di bawah 0,85 mendukung validitas diskriminan."},
     "note_latent_gap": {
@@ -174,6 +184,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "rmsea_robust": {"en": "RMSEA (robust)", "id": "RMSEA (robust)"},
     "factor": {"en": "Factor", "id": "Faktor"}, "estimate": {"en": "Loading", "id": "Muatan"},
     "se": {"en": "SE", "id": "GB"}, "std_all": {"en": "Standardized", "id": "Terstandar"},
+    "parameter": {"en": "Parameter", "id": "Parameter"}, "mi": {"en": "MI", "id": "MI"},
+    "epc": {"en": "EPC", "id": "EPC"}, "sepc_all": {"en": "EPC (standardized)", "id": "EPC (terstandar)"},
     "model": {"en": "Model", "id": "Model"}, "r2": {"en": "R²", "id": "R²"},
     "adj_r2": {"en": "Adjusted R²", "id": "R² disesuaikan"}, "aic": {"en": "AIC", "id": "AIC"},
     "bic": {"en": "BIC", "id": "BIC"}, "cv_r2": {"en": "Cross-validated R²", "id": "R² validasi silang"},

@@ -30,12 +30,13 @@ DIGITS: dict[str, int] = {
     "expectation": 2, "perception": 2, "minimum": 2, "desired": 2, "gap": 2, "adequacy": 2, "superiority": 2,
     "ci_low": 2, "ci_high": 2, "mean": 2, "sd": 2, "importance": 2, "performance": 2,
     "p_I": 2, "p_II": 2, "p_III": 2, "p_IV": 2,
-    "chisq_diff": 2, "df_diff": 0, "total": 0,
+    "chisq_diff": 2, "df_diff": 0, "total": 0, "mi": 2,
 }
 #: columns holding p-values: three decimals, "< .001" below
 P_COLUMNS = frozenset({"p_adjusted", "pvalue", "pvalue_scaled", "p_value", "p_diff"})
 #: columns holding text
-TEXT_COLUMNS = frozenset({"group", "item", "dimension", "factor", "model", "estimator", "quadrant", "code", "element"})
+TEXT_COLUMNS = frozenset({"group", "item", "dimension", "factor", "model", "estimator", "quadrant", "code", "element",
+                          "parameter"})
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ def _note(t: AnalysisTable, lang: str) -> str | None:
                      kmo=number(n["kmo"], 3, lang))
     if t.key == "htmt":
         return label("note_htmt", lang)
+    if t.key == "cfa_modindices":
+        return label("note_modindices", lang)
     if t.key == "efa_loadings":
         return label("note_efa", lang, n=n.get("n_factors"), method=n.get("method"), rotation=n.get("rotation") or "—")
     if t.key == "latent_gap":
