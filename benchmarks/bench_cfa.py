@@ -102,11 +102,16 @@ def run_lavaan(path: Path, reps: int) -> dict | None:
         if proc.returncode != 0:
             return None
         out = json.loads(proc.stdout.strip().splitlines()[-1])
-        t0 = time.perf_counter()
-        subprocess.run(["Rscript", "-e", f"suppressPackageStartupMessages(library(lavaan)); d <- read.csv('{path}'); "
-                        f"invisible(cfa(readLines('{model}'), data = d))"], check=True, capture_output=True)
-        out["process"] = time.perf_counter() - t0
+        cmd = ["Rscript", "-e", f"suppressPackageStartupMessages(library(lavaan)); d <- read.csv('{path}'); "
+               f"invisible(cfa(readLines('{model}'), data = d))"]
+        out["process"] = min(_process_seconds(cmd) for _ in range(3))
     return out
+
+
+def _process_seconds(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
 
 
 def process_time_servmodels(path: Path) -> float:
@@ -114,9 +119,7 @@ def process_time_servmodels(path: Path) -> float:
         "import pandas as pd; from servmodels.sem import cfa, instrument_model; import servmodels as sm; "
         f"df = pd.read_csv({str(path)!r}); cfa(df, instrument_model(sm.get_instrument('servqual25'), scores='P'))"
     )
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    return time.perf_counter() - t0
+    return min(_process_seconds([sys.executable, "-c", code]) for _ in range(3))
 
 
 def run(sizes=(100, 1_000, 100_000)) -> list[dict]:
@@ -198,7 +201,8 @@ def markdown(rows: list[dict]) -> str:
         "Simulated Likert data (servqual25 layout, 1-5). `fit` = one fit inside a running process (best of 5;",
         "estimates, SEs, standardized solutions and all fit indices; like lavaan, residuals and modification",
         "indices are computed on first access);",
-        "`process` = start interpreter + import + read CSV + one fit. chi-square error is relative to lavaan.",
+        "`process` = start interpreter + import pandas and servmodels + read CSV + one fit, best of 3 (the CLI as a",
+        "whole process against Rscript is in the start-up section). chi-square error is relative to lavaan.",
         "",
         "| n | servmodels fit s | lavaan fit s | semopy fit s | servmodels / lavaan | servmodels / semopy | servmodels process s | lavaan process s | chi2 rel. err. servmodels | chi2 rel. err. semopy |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -84,6 +84,14 @@ def ml_residuals(fitted, ev) -> dict[str, list[pd.DataFrame]]:
     return out
 
 
+def standardized_ratio(raw: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """raw / sqrt(var) as lavaan's ``lav_residuals``: a residual below 1e-5 in absolute value is
+    divided by 1 (the ratio of two vanishing quantities is noise), a negative variance gives NaN."""
+    with np.errstate(invalid="ignore"):
+        se = np.where(var >= 0, np.sqrt(np.abs(var)), np.nan)
+    return raw / np.where(np.abs(raw) < 1e-5, 1.0, se)
+
+
 def linalg_block(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.zeros((a.shape[0] + b.shape[0], a.shape[1] + b.shape[1]))
     out[: a.shape[0], : a.shape[1]] = a
@@ -110,13 +118,8 @@ def acov_residuals(fitted, ev, pieces: list[dict]) -> dict[str, list[pd.DataFram
     out: dict[str, list[pd.DataFrame]] = {"raw": [], "normalized": [], "standardized": [], "correlation": []}
 
     def ratio(raw: np.ndarray, var: np.ndarray) -> np.ndarray:
-        v = var[p:]  # the covariance part of (mu, vech Sigma)
-        with np.errstate(invalid="ignore"):
-            se = np.where(v >= 0, np.sqrt(np.abs(v)), np.nan)
-        r = raw[tri]
-        se = np.where(np.abs(r) < 1e-5, 1.0, se)
         z = np.zeros((p, p))
-        z[tri] = r / se
+        z[tri] = standardized_ratio(raw[tri], var[p:])  # the covariance part of (mu, vech Sigma)
         return z + np.tril(z, -1).T
 
     for m, e, pc in zip(fitted.moments, ev.per_group, pieces):

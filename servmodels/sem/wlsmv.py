@@ -401,6 +401,8 @@ class WLSMV(Estimator):
         NaN.  ``correlation`` equals ``raw``; ``thresholds`` holds the threshold residuals."""
         import pandas as pd
 
+        from .residuals import standardized_ratio as ratio
+
         N = sum(pc.n_obs for pc in self.pcs)
         p = self.spec.p
         names = self.spec.ov
@@ -409,11 +411,6 @@ class WLSMV(Estimator):
         A0inv = np.linalg.pinv(A0)
         out: dict[str, list[Any]] = {"raw": [], "normalized": [], "standardized": [], "correlation": [],
                                      "thresholds": []}
-
-        def ratio(raw: np.ndarray, var: np.ndarray) -> np.ndarray:
-            with np.errstate(invalid="ignore"):
-                se = np.where(var >= 0, np.sqrt(np.abs(var)), np.nan)
-            return raw / np.where(np.abs(raw) < 1e-5, 1.0, se)
 
         for g, (res, J, _) in enumerate(self._parts):
             acov = self.pcs[g].nacov / N
