@@ -174,6 +174,9 @@ def main() -> None:
     if with_app:
         lines.append(bench_app.markdown(bench_app.run(n_upload=50_000 if q else 200_000, n_report=5_000 if q else 20_000,
                                                       repeat=1 if q else 3)))
+    big = HERE / "RESULTS_1e8.md"  # too slow for every run (a 1e8-row file); measured separately
+    if big.exists():
+        lines.append(big.read_text())
     summary = issue16_summary(r, fiml, bca, parquet, report, startup, regress, efa)
     lines[lines.index(bench_scoring.markdown(r)):0] = [summary]
     text = "\n".join(lines)

@@ -62,7 +62,7 @@ def ml_residuals(fitted, ev) -> dict[str, list[pd.DataFrame]]:
         sig = e["sigma"]
         raw = S - sig
         n = m.n
-        norm = raw / np.sqrt((np.outer(np.diag(S), np.diag(S)) + S**2) / n)
+        norm = standardized_ratio(raw, (np.outer(np.diag(S), np.diag(S)) + S**2) / n)
         gam = Gams[g]
         D = Dels[g]
         Q = np.eye(D.shape[0]) - (m.n / N) * D @ A0inv @ D.T @ A1s[g]
@@ -71,8 +71,7 @@ def ml_residuals(fitted, ev) -> dict[str, list[pd.DataFrame]]:
         r_vec = raw[tri]
         if means:
             r_vec = np.concatenate([m.mean - e["mu"], r_vec])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(var > 1e-14 * np.abs(np.diag(gam)).max() / n, r_vec / np.sqrt(np.abs(var)), 0.0)
+        z = standardized_ratio(r_vec, var)
         z_cov = z[p:] if means else z
         std = np.zeros((p, p))
         std[tri] = z_cov
