@@ -137,14 +137,15 @@ def test_report_fits_the_window_loads_every_figure_and_runs_nothing(browser, rep
         page.close()
     assert m["clientWidth"] == width
     assert layout_problems(m) == []
-    # every analysis is there: 2 sample tables + 12 (latent gaps and their invariance steps included), six figures
-    assert len(m["tables"]) == 14 and len(m["images"]) == 6
+    # every analysis is there: 2 sample tables + 13 (latent gaps and their invariance steps, the largest
+    # modification indices included), six figures
+    assert len(m["tables"]) == 15 and len(m["images"]) == 6
     assert m["scripts"] == 0
     assert (m["title"], m["h1"], m["lang"]) == (TITLES[lang], TITLES[lang], lang)
     assert [u for u in requests if u != reports[lang].as_uri() and not u.startswith("data:")] == []
     assert errors == []
     assert len(set(m["ids"])) == len(m["ids"]), sorted(i for i in m["ids"] if m["ids"].count(i) > 1)
-    assert len(m["captions"]) == 20  # APA: every table and figure has a number and a title above it
+    assert len(m["captions"]) == 21  # APA: every table and figure has a number and a title above it
     if width == 1280:
         # the 960-pixel column holds every table and every figure at its printed size (PNGs of 150 dpi), and captions
         # are as wide as the column, not the table: "Table 1" and its title on one line each
