@@ -431,7 +431,7 @@ def _largest_modification_indices(fit: Any, k: int) -> pd.DataFrame | None:
     except ParameterError:
         return None
     top = mi.sort_values("mi", ascending=False).head(k)
-    many = len(set(top["group"])) > 1
+    many = len(set(mi["group"])) > 1  # the fit's groups, not only those among the rows shown
     par = [f"{r.lhs} {r.op} {r.rhs}" + (f" ({r.group})" if many else "") for r in top.itertuples()]
     return pd.DataFrame({"parameter": par, "mi": top["mi"].to_numpy(), "epc": top["epc"].to_numpy(),
                          "sepc_all": top["sepc_all"].to_numpy()})

@@ -658,6 +658,8 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
 
     opts = _sem_options(args, args.confidence_level)
     model = args.model
+    if args.modindices is not None and args.modindices < 1:
+        raise ParameterError(f"--modindices takes a number of rows >= 1, got {args.modindices}")
     if args.model and args.model_file:
         raise ParameterError("give --model or --model-file, not both")
     if args.model_file:
@@ -720,8 +722,6 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
     res_groups = [str(g) for g in res.groups] or [""]
     mi = resid = None
     if args.modindices is not None:
-        if args.modindices < 1:
-            raise ParameterError(f"--modindices takes a number of rows >= 1, got {args.modindices}")
         mi = res.modification_indices.sort_values("mi", ascending=False).head(args.modindices).reset_index(drop=True)
     if args.residuals:
         resid = res.residuals
@@ -735,22 +735,28 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
             doc["invariance"] = jsonable(inv.to_frame())
         if mi is not None:
             doc["modification_indices"] = jsonable(mi)
+        if inv is not None and (mi is not None or resid is not None):
+            doc["diagnostics_model"] = "configural"  # modification indices and residuals are the configural fit's
         if resid is not None:
-            doc["residuals"] = {"standardized": [jsonable(m.reset_index(names="variable")) for m in resid["standardized"]]}
+            doc["residuals"] = {"standardized": [{"group": g, "rows": jsonable(m.reset_index(names="variable"))}
+                                                 for g, m in zip(res_groups, resid["standardized"])]}
             if "thresholds" in resid:
-                doc["residuals"]["thresholds"] = [jsonable(t.reset_index(names="threshold")) for t in resid["thresholds"]]
+                doc["residuals"]["thresholds"] = [{"group": g, "rows": jsonable(t.reset_index(names="threshold"))}
+                                                  for g, t in zip(res_groups, resid["thresholds"])]
         return doc
 
     def text() -> str:
         out = res.summary() + ("\n\n" + inv.summary() if inv is not None else "")
+        which = "; the configural model" if inv is not None else ""
         if mi is not None:
             rows = [f"  {r.lhs} {r.op} {r.rhs}".ljust(28) + (f"{r.group:<14}" if len(res_groups) > 1 else "")
                     + f"{r.mi:10.3f} {r.epc:9.3f} {r.sepc_all:9.3f}" for r in mi.itertuples()]
-            out += (f"\n\nModification indices (the {len(mi)} largest; lavaan modindices)\n"
+            out += (f"\n\nModification indices (the {len(mi)} largest; lavaan modindices{which})\n"
                     + "  parameter".ljust(28) + ("group".ljust(14) if len(res_groups) > 1 else "")
                     + "        mi       epc  sepc.all\n" + "\n".join(rows))
         if resid is not None:
-            out += "\n\nLargest standardized residuals (lavaan residuals, type = 'standardized')\n" + "\n".join(
+            out += (f"\n\nLargest standardized residuals (lavaan residuals, type = 'standardized'{which})\n"
+                    + "  covariance".ljust(28) + ("group".ljust(14) if len(res_groups) > 1 else "") + "        z\n") + "\n".join(
                 f"  {a} ~~ {b}".ljust(28) + (f"{g:<14}" if len(res_groups) > 1 else "") + f"{z:9.3f}"
                 for g, a, b, z in _largest_residuals(resid["standardized"], res_groups, 10))
         return out
@@ -766,7 +772,7 @@ def _largest_residuals(mats: list, groups: list[str], k: int) -> list[tuple[str,
     for g, m in zip(groups, mats):
         a = m.to_numpy()
         i, j = np.tril_indices(len(a))
-        found += [(g, m.columns[c], m.index[r], float(a[r, c])) for r, c in zip(i, j) if np.isfinite(a[r, c])]
+        found += [(g, m.columns[c], m.index[r], float(a[r, c]) + 0.0) for r, c in zip(i, j) if np.isfinite(a[r, c])]
     return sorted(found, key=lambda t: -abs(t[3]))[:k]
 
 

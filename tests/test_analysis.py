@@ -143,7 +143,8 @@ def test_report_shows_the_largest_modification_indices_of_its_cfa(capsys):
     data = sm.read_survey(sm.example_path(), outcome="satisfaction", groups=["village"])
     a = analyze(data, seed=3, analyses=["cfa"])
     table = next(t for t in a.tables() if t.key == "cfa_modindices")
-    # the CFA's own score tests (tested against lavaan in test_cfa.py), the ten largest, as `cfa --modindices 10`
+    # the report shows its CFA's ten largest score tests, the same as `cfa --modindices 10` (the score tests
+    # themselves are tested against lavaan in test_cfa.py, test_fiml.py and test_wlsmv_diagnostics.py)
     assert main(["cfa", str(sm.example_path()), "--scores", "P", "--modindices", "10", "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)["modification_indices"]
     assert list(table.frame["parameter"]) == [f"{r['lhs']} {r['op']} {r['rhs']}" for r in cli]

@@ -104,3 +104,21 @@ def test_cli_prints_and_writes_modification_indices(capsys, tmp_path):
     assert main(["cfa", str(data), "--model-file", str(model), "--estimator", "WLSMV", "--modindices", "3"]) == 0
     text = capsys.readouterr().out
     assert "Modification indices" in text and "visual =~ x9" in text
+
+
+def test_cli_residuals_json_names_each_group(capsys, tmp_path):
+    model = tmp_path / "hs.lav"
+    model.write_text(REF["hs_model"] + "\n")
+    data = tmp_path / "hs.csv"
+    HSO.to_csv(data, index=False)
+    assert main(["cfa", str(data), "--model-file", str(model), "--estimator", "WLSMV", "--group", "school",
+                 "--residuals", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    ref = REF["hs_mg"]
+    std = doc["residuals"]["standardized"]
+    assert [b["group"] for b in std] == list(ref["group_labels"])
+    for block in std:
+        theirs = np.array(ref["residuals"]["standardized"][block["group"]]["cov"], dtype=float)
+        ours = pd.DataFrame(block["rows"]).set_index("variable").to_numpy(dtype=float)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    assert [b["group"] for b in doc["residuals"]["thresholds"]] == list(ref["group_labels"])

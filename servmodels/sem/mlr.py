@@ -15,6 +15,8 @@ lav_test_yuan_bentler_mplus_trace), chi2_scaled = chi2 / c.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .estimator import register
@@ -172,6 +174,35 @@ class MLR(ML):
             return np.full((q, q), np.nan), False
         self._robust = mlr_statistics(self, ev, E, self.n_moments() - q)
         return np.asarray(self._robust["vcov"]), True
+
+    def residual_matrices(self, ev: Evaluation) -> dict[str, list[Any]]:
+        """Residuals as lavaan's for MLR (``lav_residuals_acov``): the sample moments' acov is the
+        sandwich A1^-1 B1 A1^-1 / n at the sample moments (h1.acov = "unstructured"), and the
+        projection uses the observed h1 information at the implied moments (information =
+        "observed"); mean parts dropped without a mean structure."""
+        from .fiml import casewise_scores_missing, make_group, pattern_terms, saturated_hessian, to_vech, vech_jacobian
+        from .residuals import acov_residuals
+
+        spec = self.spec
+        p, q = spec.p, spec.n_free
+        sl = slice(0, None) if spec.meanstructure else slice(p, None)
+        pieces = []
+        for M, m in zip(self.groups, self.moments):
+            mg = make_group(np.asarray(m.data, dtype=float))
+
+            def info(mu: np.ndarray, sigma: np.ndarray, mg: Any = mg) -> np.ndarray:
+                t = pattern_terms(mg, mu, sigma, level=3)
+                assert t is not None
+                return (0.5 * to_vech(*saturated_hessian(t, p, observed=True)))[sl, sl]
+
+            mats = M.build(self.x)
+            sigma, mu, aux = M.implied(mats)
+            A1i = np.linalg.inv(info(m.mean, m.cov))
+            sc = casewise_scores_missing(mg, m.mean, m.cov)[:, sl]
+            pieces.append({"acov": A1i @ (sc.T @ sc / m.n) @ A1i / m.n,
+                           "A1": info(mu if spec.meanstructure else m.mean, sigma),
+                           "Delta": vech_jacobian(M, mats, aux, q)[sl]})
+        return acov_residuals(self, ev, pieces)
 
     def test(self, ev: Evaluation) -> tuple[TestStatistic, dict[str, float | None]]:
         t, lik = super().test(ev)

@@ -100,7 +100,8 @@ def linalg_block(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def acov_residuals(fitted, ev, pieces: list[dict]) -> dict[str, list[pd.DataFrame]]:
     """Residuals of an estimator that supplies the asymptotic covariance of its h1 moments
-    (FIML: EM moments; lavaan ``lav_residuals``, ``lav_residuals_acov``).
+    (FIML: EM moments; MLR: the sandwich of the sample moments; lavaan ``lav_residuals``,
+    ``lav_residuals_acov``), in (mu, vech Sigma) or, without a mean structure, vech Sigma.
 
     raw = S_h1 - Sigma_hat; normalized = raw / se(S_h1); standardized = raw / se(raw) with
     acov(raw) = Q acov(S_h1) Q', Q = I - f_g Delta_g A0^+ Delta_g' A1_g, A0 = sum_g f_g Delta_g'
@@ -116,9 +117,11 @@ def acov_residuals(fitted, ev, pieces: list[dict]) -> dict[str, list[pd.DataFram
     tri = np.tril_indices(p)
     out: dict[str, list[pd.DataFrame]] = {"raw": [], "normalized": [], "standardized": [], "correlation": []}
 
+    off = pieces[0]["acov"].shape[0] - len(tri[0])  # p with a mean structure (mu, vech Sigma), else 0
+
     def ratio(raw: np.ndarray, var: np.ndarray) -> np.ndarray:
         z = np.zeros((p, p))
-        z[tri] = standardized_ratio(raw[tri], var[p:])  # the covariance part of (mu, vech Sigma)
+        z[tri] = standardized_ratio(raw[tri], var[off:])  # the covariance part
         return z + np.tril(z, -1).T
 
     for m, e, pc in zip(fitted.moments, ev.per_group, pieces):
