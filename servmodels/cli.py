@@ -743,6 +743,9 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
             if "thresholds" in resid:
                 doc["residuals"]["thresholds"] = [{"group": g, "rows": jsonable(t.reset_index(names="threshold"))}
                                                   for g, t in zip(res_groups, resid["thresholds"])]
+            if "mean" in resid:
+                doc["residuals"]["mean"] = [{"group": g, "rows": jsonable(t.reset_index(names="variable"))}
+                                            for g, t in zip(res_groups, resid["mean"])]
         return doc
 
     def text() -> str:
@@ -756,23 +759,26 @@ def _cmd_cfa(args: argparse.Namespace) -> None:
                     + "        mi       epc  sepc.all\n" + "\n".join(rows))
         if resid is not None:
             out += (f"\n\nLargest standardized residuals (lavaan residuals, type = 'standardized'{which})\n"
-                    + "  covariance".ljust(28) + ("group".ljust(14) if len(res_groups) > 1 else "") + "        z\n") + "\n".join(
-                f"  {a} ~~ {b}".ljust(28) + (f"{g:<14}" if len(res_groups) > 1 else "") + f"{z:9.3f}"
-                for g, a, b, z in _largest_residuals(resid["standardized"], res_groups, 10))
+                    + "  moment".ljust(28) + ("group".ljust(14) if len(res_groups) > 1 else "") + "        z\n") + "\n".join(
+                f"  {a} {b}".rstrip().ljust(28) + (f"{g:<14}" if len(res_groups) > 1 else "") + f"{z:9.3f}"
+                for g, a, b, z in _largest_residuals(resid["standardized"], res_groups, 10, resid.get("mean")))
         return out
 
     _emit(args, payload, text, res.parameters)
 
 
-def _largest_residuals(mats: list, groups: list[str], k: int) -> list[tuple[str, str, str, float]]:
-    """The k largest |standardized residuals| over groups (lower triangle with the diagonal)."""
+def _largest_residuals(mats: list, groups: list[str], k: int, means: list | None = None) -> list[tuple[str, str, str, float]]:
+    """The k largest |standardized residuals| over groups (lower triangle with the diagonal, and the
+    mean residuals, shown as ``X ~1``, when there are any)."""
     import numpy as np
 
     found = []
     for g, m in zip(groups, mats):
         a = m.to_numpy()
         i, j = np.tril_indices(len(a))
-        found += [(g, m.columns[c], m.index[r], float(a[r, c]) + 0.0) for r, c in zip(i, j) if np.isfinite(a[r, c])]
+        found += [(g, f"{m.columns[c]} ~~", m.index[r], float(a[r, c])) for r, c in zip(i, j) if np.isfinite(a[r, c])]
+    for g, t in zip(groups, means or []):
+        found += [(g, f"{v} ~1", "", float(z)) for v, z in t["standardized"].items() if np.isfinite(z)]
     return sorted(found, key=lambda t: -abs(t[3]))[:k]
 
 

@@ -122,6 +122,10 @@ def test_residuals_match_lavaan(name):
             expected = np.array(theirs["cov"], dtype=float)  # null (NA) -> nan
             ours = res.residuals[kind][g].to_numpy()
             np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6, equal_nan=True, err_msg=f"{kind} group {g}")
+            # the mean residuals (EM means - implied means): not zero under FIML
+            np.testing.assert_allclose(res.residuals["mean"][g][kind].to_numpy(), np.array(theirs["mean"], dtype=float),
+                                       rtol=0, atol=1e-6, err_msg=f"{kind} means group {g}")
+    assert np.abs(res.residuals["mean"][0]["standardized"]).max() > 2
 
 
 def test_cli_reports_robust_fit_under_fiml(capsys, tmp_path):

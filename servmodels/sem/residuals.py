@@ -106,7 +106,8 @@ def acov_residuals(fitted, ev, pieces: list[dict]) -> dict[str, list[pd.DataFram
     raw = S_h1 - Sigma_hat; normalized = raw / se(S_h1); standardized = raw / se(raw) with
     acov(raw) = Q acov(S_h1) Q', Q = I - f_g Delta_g A0^+ Delta_g' A1_g, A0 = sum_g f_g Delta_g'
     A1_g Delta_g.  As lavaan, a residual below 1e-5 in absolute value is divided by 1 (the
-    ratio of two vanishing quantities is noise) and a negative variance gives NaN.
+    ratio of two vanishing quantities is noise) and a negative variance gives NaN.  With a mean
+    structure, ``mean`` holds the mean residuals per group (columns raw, normalized, standardized).
     """
     spec = fitted.spec
     p = spec.p
@@ -135,4 +136,9 @@ def acov_residuals(fitted, ev, pieces: list[dict]) -> dict[str, list[pd.DataFram
         for key, mat in (("raw", raw), ("normalized", ratio(raw, np.diag(pc["acov"]))),
                          ("standardized", ratio(raw, np.diag(acov_res))), ("correlation", corr)):
             out[key].append(pd.DataFrame(mat, index=names, columns=names))
+        if off:  # mean residuals (lavaan residuals(fit)$mean): not zero under FIML
+            rm = m.mean - e["mu"]
+            out.setdefault("mean", []).append(pd.DataFrame(
+                {"raw": rm, "normalized": standardized_ratio(rm, np.diag(pc["acov"])[:p]),
+                 "standardized": standardized_ratio(rm, np.diag(acov_res)[:p])}, index=names))
     return out
