@@ -257,3 +257,17 @@ def test_ml_is_scale_invariant():
     assert lam(res, "x2") == pytest.approx(10.0 * lam(base, "x2"), rel=1e-7)
     assert lam(res, "x5") == pytest.approx(lam(base, "x5") / 4.0, rel=1e-7)
     np.testing.assert_allclose(res.parameters["std_all"], base.parameters["std_all"], rtol=1e-7, atol=1e-10)
+
+
+def test_std_lv_invariance_frees_later_groups_variances_as_lavaan():
+    # lavaan: with std.lv = TRUE and equal loadings the factor variances are fixed to 1 only in the first
+    # group, so each step is the same model as with marker loadings: the same chi-square and df as
+    # lavaan's marker-identified invariance steps (lavaan_cfa.json)
+    ref = REF["cases"]["hs_invariance"]
+    res = measurement_invariance(HS, ref["model"], group="school", options=sm.SEMOptions(std_lv=True))
+    for level, fit in res.fits.items():
+        assert fit.fit["chisq"] == pytest.approx(ref["levels"][level]["fit"]["chisq"], rel=1e-6), level
+        assert fit.fit["df"] == ref["levels"][level]["fit"]["df"], level
+    metric = res.fits["metric"].parameters
+    var = metric[(metric.op == "~~") & (metric.lhs == metric.rhs) & (metric.lhs == "visual")]
+    assert list(var["free"]) == [False, True] and var["estimate"].iloc[1] != pytest.approx(1.0)

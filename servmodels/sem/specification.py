@@ -258,7 +258,9 @@ def build_spec(
         for v in ov:
             put(Row(v, "~~", v, g, "T", oi[v], oi[v], user=False))
         for v in lv:
-            fixed = 1.0 if std_lv else None
+            # std_lv: unit variances; with loadings equal across groups only in the first group, the
+            # other groups' variances are free (lavaan), so the metric step does not also test them
+            fixed = 1.0 if std_lv and not (g > 0 and "loadings" in group_equal) else None
             put(Row(v, "~~", v, g, "P", li[v], li[v], value=fixed, user=False))
         for a_i, a in enumerate(exogenous):
             for b in exogenous[a_i + 1 :]:
