@@ -39,7 +39,7 @@ import numpy as np
 from .._exceptions import ParameterError
 from .estimator import Estimator, SampleData, register
 from .fit_measures import TestStatistic
-from .ml import Evaluation, fisher_scoring, invert_information, moments_from_cov
+from .ml import Evaluation, fisher_scoring, halving_search, invert_information, moments_from_cov
 from .specification import Matrices, ModelSpec
 
 LOG2PI = float(np.log(2 * np.pi))
@@ -552,19 +552,11 @@ def newton_fiml(evaluator, x0: np.ndarray, *, max_iter: int = 500) -> tuple[np.n
                 step = np.linalg.solve(He, g)
             except np.linalg.LinAlgError:
                 step = np.linalg.lstsq(He, g, rcond=None)[0]
-        t = 1.0
-        while True:
-            xn = x - t * step
-            evn = evaluator(xn, grad=True, info=False)
-            if np.isfinite(evn.F):
-                flat = abs(evn.F - ev.F) <= 1e-14 * max(1.0, abs(ev.F))
-                assert evn.grad is not None
-                if evn.F < ev.F or (flat and float(np.max(np.abs(evn.grad))) < gmax):
-                    break
-            t /= 2.0
-            if t < 1e-10:
-                ok = gmax < 1e-8
-                return x, it, ok, "converged" if ok else "line search failed"
+        found = halving_search(lambda z: evaluator(z, grad=True, info=False), x, step, ev, gmax, 1e-14)
+        if found is None:
+            ok = gmax < 1e-8
+            return x, it, ok, "converged" if ok else "line search failed"
+        xn, _, t = found
         dx = float(np.max(np.abs(xn - x) / np.maximum(1.0, np.abs(x))))
         x = xn
         # a full Newton step this small leaves an error of about its square

@@ -12,6 +12,7 @@ H_kl = tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + 2 dmu_k' Sigma^-1 dmu_l.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,6 +184,24 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(H, g, rcond=None)[0]
 
 
+def halving_search(evaluate_at: Callable[[np.ndarray], Evaluation], x: np.ndarray, step: np.ndarray, ev: Evaluation,
+                   gmax: float, flat_tol: float) -> tuple[np.ndarray, Evaluation, float] | None:
+    """Step halving along ``-step`` from ``x`` (F and gradient ``ev`` there): the first t = 1, 1/2, ...
+    whose point lowers F, or leaves F flat (within ``flat_tol`` relative) with a smaller largest
+    gradient; ``(x_new, its evaluation, t)``, or None once t would drop below 1e-10."""
+    t = 1.0
+    while t >= 1e-10:
+        xn = x - t * step
+        evn = evaluate_at(xn)
+        if np.isfinite(evn.F):
+            flat = abs(evn.F - ev.F) <= flat_tol * max(1.0, abs(ev.F))
+            assert evn.grad is not None
+            if evn.F < ev.F or (flat and float(np.max(np.abs(evn.grad))) < gmax):
+                return xn, evn, t
+        t /= 2.0
+    return None
+
+
 def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupMoments], x0: np.ndarray,
                    *, max_iter: int = 500, tol: float = 1e-12, evaluator=None) -> tuple[np.ndarray, int, bool, str]:
     """Minimise F: Fisher scoring, then Newton steps on the exact Hessian near the optimum.
@@ -214,19 +233,11 @@ def fisher_scoring(spec: ModelSpec, groups: list[Matrices], moments: list[GroupM
                 if eig.min() > 1e-10 * eig.max():
                     H = Hobs
         step = _solve(H, ev.grad)
-        t = 1.0
-        while True:
-            xn = x - t * step
-            evn = evaluator(xn)
-            if np.isfinite(evn.F):
-                flat = abs(evn.F - ev.F) <= 1e-13 * max(1.0, abs(ev.F))
-                assert evn.grad is not None
-                if evn.F < ev.F or (flat and float(np.max(np.abs(evn.grad))) < gmax):
-                    break
-            t /= 2.0
-            if t < 1e-10:
-                ok = gmax < 1e-8
-                return x, it, ok, "converged" if ok else "line search failed"
+        found = halving_search(evaluator, x, step, ev, gmax, 1e-13)
+        if found is None:
+            ok = gmax < 1e-8
+            return x, it, ok, "converged" if ok else "line search failed"
+        xn, evn, _ = found
         dx = float(np.max(np.abs(xn - x) / np.maximum(1.0, np.abs(x))))
         x, ev = xn, evn
         if dx < tol:
