@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of, process_seconds  # benchmarks/ is on sys.path
 
 import servmodels as sm
 from servmodels.sem import cfa, instrument_model
@@ -54,15 +54,6 @@ fit <- cfa(model, data = d)
 times <- sapply(seq_len(reps), function(i) system.time(cfa(model, data = d))[["elapsed"]])
 cat(sprintf('{"time": %.6f, "chisq": %.12f}\n', min(times), fitMeasures(fit, "chisq")))
 """
-
-
-def best_of(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return min(out)
 
 
 def dataset(n: int) -> Path:
@@ -104,14 +95,8 @@ def run_lavaan(path: Path, reps: int) -> dict | None:
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         cmd = ["Rscript", "-e", f"suppressPackageStartupMessages(library(lavaan)); d <- read.csv('{path}'); "
                f"invisible(cfa(readLines('{model}'), data = d))"]
-        out["process"] = min(_process_seconds(cmd) for _ in range(3))
+        out["process"] = min(process_seconds(cmd) for _ in range(3))
     return out
-
-
-def _process_seconds(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - t0
 
 
 def process_time_servmodels(path: Path) -> float:
@@ -119,7 +104,7 @@ def process_time_servmodels(path: Path) -> float:
         "import pandas as pd; from servmodels.sem import cfa, instrument_model; import servmodels as sm; "
         f"df = pd.read_csv({str(path)!r}); cfa(df, instrument_model(sm.get_instrument('servqual25'), scores='P'))"
     )
-    return min(_process_seconds([sys.executable, "-c", code]) for _ in range(3))
+    return min(process_seconds([sys.executable, "-c", code]) for _ in range(3))
 
 
 def run(sizes=(100, 1_000, 100_000)) -> list[dict]:

@@ -25,8 +25,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import best_of, process_seconds, repo_env  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -69,22 +70,6 @@ print(fa(X, pa$nfact, fm = "minres", rotate = "promax"))
 R_PROCESS_FA = R_PREP + r"""
 print(fa(X, 5, fm = "minres", rotate = "promax"))
 """
-
-
-def best_of(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return min(out)
-
-
-def _process(argv: list[str]) -> float:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    t0 = time.perf_counter()
-    subprocess.run(argv, check=True, capture_output=True, env=env)
-    return time.perf_counter() - t0
 
 
 def _loading_diff(ours, theirs) -> float:
@@ -133,11 +118,11 @@ def run(repeat: int = 7, process_repeat: int = 5) -> dict:
             (Path(tmp) / "pa.R").write_text(R_PROCESS_PA)
             (Path(tmp) / "fa.R").write_text(R_PROCESS_FA)
         for _ in range(process_repeat):  # alternate, so that both see the same machine load
-            procs["ours_pa"].append(_process(cli))
-            procs["ours_fa"].append(_process(cli + ["--n-factors", "5"]))
+            procs["ours_pa"].append(process_seconds(cli, repo_env()))
+            procs["ours_fa"].append(process_seconds(cli + ["--n-factors", "5"], repo_env()))
             if have_r:
-                procs["psych_pa"].append(_process(["Rscript", str(Path(tmp) / "pa.R"), str(BFI)]))
-                procs["psych_fa"].append(_process(["Rscript", str(Path(tmp) / "fa.R"), str(BFI)]))
+                procs["psych_pa"].append(process_seconds(["Rscript", str(Path(tmp) / "pa.R"), str(BFI)], repo_env()))
+                procs["psych_fa"].append(process_seconds(["Rscript", str(Path(tmp) / "fa.R"), str(BFI)], repo_env()))
     for k, v in procs.items():
         if v:
             out[f"{k}_process_s"] = min(v)

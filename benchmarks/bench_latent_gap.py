@@ -19,13 +19,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
+
+from _timing import best_of  # noqa: E402 (benchmarks/ is on sys.path)
 
 import servmodels as sm  # noqa: E402
 from servmodels.sem import latent_gap, latent_gap_model  # noqa: E402
@@ -59,15 +60,6 @@ def dataset(n: int) -> Path:
         df = sm.simulate_servqual(n, instrument=INST, rng=n, loading=0.65)
         df[list(INST.columns("E")) + list(INST.columns("P"))].to_csv(path, index=False)
     return path
-
-
-def best_of(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return min(out)
 
 
 def run_lavaan(path: Path, reps: int) -> dict | None:

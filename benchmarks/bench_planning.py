@@ -17,8 +17,9 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import best_of  # benchmarks/ is on sys.path
 
 import servmodels as sm
 
@@ -58,15 +59,6 @@ t <- system.time(res <- lapply(ns, function(n) t(sapply(seq_len(reps), function(
 conv <- sapply(res, function(m) mean(m[, 1]))
 cat(sprintf('{"time": %.4f, "convergence": [%s]}\n', t, paste(sprintf("%.4f", conv), collapse = ", ")))
 """
-
-
-def best_of(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return min(out)
 
 
 def _rscript(code: str, *args: str) -> dict | None:

@@ -23,8 +23,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import best_of, process_seconds, repo_env  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -53,22 +54,6 @@ cat(sprintf('{"time": %.6f, "est": [%s], "se": [%s]}\n', t, paste(sprintf("%.15g
 R_PROCESS = "suppressPackageStartupMessages(library(MASS))\nargs <- commandArgs(trailingOnly = TRUE)\n" + R_PREP + r"""
 print(summary(polr(y ~ ., data = bd, Hess = TRUE)))
 """
-
-
-def best_of(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return min(out)
-
-
-def _process(argv: list[str]) -> float:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    t0 = time.perf_counter()
-    subprocess.run(argv, check=True, capture_output=True, env=env)
-    return time.perf_counter() - t0
 
 
 def run(repeat: int = 7, process_repeat: int = 7) -> dict:
@@ -102,9 +87,9 @@ def run(repeat: int = 7, process_repeat: int = 7) -> dict:
             whole = Path(tmp) / "polr_process.R"
             whole.write_text(R_PROCESS)
         for _ in range(process_repeat):  # alternate, so that both see the same machine load
-            ours_p.append(_process(ours_cmd))
+            ours_p.append(process_seconds(ours_cmd, repo_env()))
             if have_r:
-                peer_p.append(_process(["Rscript", str(whole), str(BFI)]))
+                peer_p.append(process_seconds(["Rscript", str(whole), str(BFI)], repo_env()))
     row["servmodels_process_s"] = min(ours_p)
     if peer_p:
         row["polr_process_s"] = min(peer_p)
