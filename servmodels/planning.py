@@ -134,43 +134,18 @@ def model_df(instrument: Instrument | str = "servqual25", *, structure: str = "c
 
 
 # ============================================================================ 1. RMSEA power
-def _chisq_isf(p: float, df: float, ncp: np.ndarray) -> np.ndarray:
-    """Upper-tail quantile of the (noncentral) chi-square, vectorised over ncp (ncp = 0: central)."""
-    from scipy import stats
-
-    ncp = np.asarray(ncp, float)
-    out = np.empty_like(ncp)
-    zero = ncp <= 0
-    if zero.any():
-        out[zero] = stats.chi2.isf(p, df)
-    if (~zero).any():
-        out[~zero] = stats.ncx2.isf(p, df, ncp[~zero])
-    return out
-
-
-def _chisq_sf(x: np.ndarray, df: float, ncp: np.ndarray) -> np.ndarray:
+def _chisq(fn: str, x: Any, df: float, ncp: np.ndarray) -> np.ndarray:
+    """scipy's ``chi2.<fn>`` where ncp = 0 and ``ncx2.<fn>`` elsewhere (sf, cdf or isf), vectorised over
+    x and ncp (the noncentral distribution is not defined at ncp = 0)."""
     from scipy import stats
 
     x, ncp = np.broadcast_arrays(np.asarray(x, float), np.asarray(ncp, float))
     out = np.empty(x.shape)
     zero = ncp <= 0
     if zero.any():
-        out[zero] = stats.chi2.sf(x[zero], df)
+        out[zero] = getattr(stats.chi2, fn)(x[zero], df)
     if (~zero).any():
-        out[~zero] = stats.ncx2.sf(x[~zero], df, ncp[~zero])
-    return out
-
-
-def _chisq_cdf(x: np.ndarray, df: float, ncp: np.ndarray) -> np.ndarray:
-    from scipy import stats
-
-    x, ncp = np.broadcast_arrays(np.asarray(x, float), np.asarray(ncp, float))
-    out = np.empty(x.shape)
-    zero = ncp <= 0
-    if zero.any():
-        out[zero] = stats.chi2.cdf(x[zero], df)
-    if (~zero).any():
-        out[~zero] = stats.ncx2.cdf(x[~zero], df, ncp[~zero])
+        out[~zero] = getattr(stats.ncx2, fn)(x[~zero], df, ncp[~zero])
     return out
 
 
@@ -206,10 +181,10 @@ def rmsea_power(n: Any, *, df: float, rmsea0: float, rmsea_a: float, alpha: floa
     ncp0 = (n - 1) * df * rmsea0**2 / n_groups
     ncpa = (n - 1) * df * rmsea_a**2 / n_groups
     if rmsea0 < rmsea_a:  # close (or exact) fit: reject for large chi-square
-        crit = _chisq_isf(alpha, df, ncp0)
-        return _chisq_sf(crit, df, ncpa)
-    crit = _chisq_isf(1 - alpha, df, ncp0)  # not-close fit: reject for small chi-square
-    return _chisq_cdf(crit, df, ncpa)
+        crit = _chisq("isf", alpha, df, ncp0)
+        return _chisq("sf", crit, df, ncpa)
+    crit = _chisq("isf", 1 - alpha, df, ncp0)  # not-close fit: reject for small chi-square
+    return _chisq("cdf", crit, df, ncpa)
 
 
 @_finite
@@ -226,8 +201,8 @@ def nested_power(n: Any, *, df_a: float, df_b: float, rmsea0_a: float, rmsea0_b:
     # MacCallum, Browne & Cai (2006), eqs. 5-8: F* = df e^2 per model, delta = F*_A - F*_B
     delta0 = (df_a * rmsea0_a**2 - df_b * rmsea0_b**2) / n_groups
     delta1 = (df_a * rmsea1_a**2 - df_b * rmsea1_b**2) / n_groups
-    crit = _chisq_isf(alpha, df_a - df_b, (n - 1) * delta0)
-    return _chisq_sf(crit, df_a - df_b, (n - 1) * delta1)
+    crit = _chisq("isf", alpha, df_a - df_b, (n - 1) * delta0)
+    return _chisq("sf", crit, df_a - df_b, (n - 1) * delta1)
 
 
 def _smallest_n(power: Callable[[np.ndarray], np.ndarray], target: float, n_min: int = 2) -> int:
