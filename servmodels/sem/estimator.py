@@ -191,12 +191,9 @@ class Estimator:
         """Free parameters outside the model matrices (thresholds)."""
         return 0
 
-    def reports_fmin(self) -> bool:
-        return True
-
     def fmin(self, ev: Evaluation, test: TestStatistic) -> float | None:
         """lavaan's ``fmin``: half the minimised discrepancy (None where lavaan reports none)."""
-        return ev.F / 2 if np.isfinite(ev.F) and self.reports_fmin() else None
+        return ev.F / 2 if np.isfinite(ev.F) else None
 
     def notes(self) -> dict[str, Any]:
         return {}

@@ -332,8 +332,8 @@ class WLSMV(Estimator):
     def n_extra(self) -> int:
         return self.lay.n_total - self.lay.q
 
-    def reports_fmin(self) -> bool:
-        return False
+    def fmin(self, ev: Evaluation, test: TestStatistic) -> float | None:
+        return None  # WLSMV reports no fmin (as before this hook)
 
     def extra_rows(self) -> list[dict[str, Any]]:
         """Thresholds (and the scale factors of groups 2.. when thresholds are equal) with robust SEs."""
